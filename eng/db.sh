@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Local PostgreSQL + pgvector for development, tests and CI, without Docker.
+#   eng/db.sh start   install what is missing, create the cluster, start it, print the connection string
+#   eng/db.sh stop    stop the cluster (data kept)
+#   eng/db.sh url     print the connection string of the running cluster
+#   eng/db.sh status  exit 0 when the cluster is running
+# When QUERYCACHE_CONNECTION is set, `start` and `url` print it and touch nothing.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PG_MAJOR=${QUERYCACHE_PG_MAJOR:-15}
+PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+STATE=${QUERYCACHE_PG_DIR:-$ROOT/.local/pg}
+DATA=$STATE/data
+PASSWORD=querycache
+DATABASE=querycache
+
+log() { echo "db.sh: $*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+# The server refuses to run as root: run it as the postgres user when we are root.
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+apt_updated=0
+apt_update() { [ $apt_updated = 1 ] || { as_root apt-get update -qq >&2; apt_updated=1; }; }
+
+install_server() {
+  [ -x "$PG_BIN/postgres" ] && return
+  log "installing postgresql-$PG_MAJOR"
+  apt_update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "postgresql-$PG_MAJOR" >&2
+}
+
+install_pgvector() {
+  [ -f "/usr/share/postgresql/$PG_MAJOR/extension/vector.control" ] && return
+  log "building pgvector from Debian's source package (bookworm has no binary package)"
+  local list=/etc/apt/sources.list.d/querycache-src.sources
+  if [ ! -f "$list" ]; then
+    as_root tee "$list" >/dev/null <<SRC
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: sid trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+    apt_updated=0
+  fi
+  apt_update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "postgresql-server-dev-$PG_MAJOR" dpkg-dev make gcc >&2
+  local build version
+  build=$(mktemp -d)
+  # Newest first; a suite's index can name a version its pool no longer serves, so fall back.
+  for version in $(apt-cache showsrc pgvector | awk '/^Version:/ {print $2}' | sort -rV); do
+    if (cd "$build" && apt-get source --download-only "pgvector=$version" >/dev/null 2>&1); then
+      log "pgvector $version"
+      (cd "$build" && tar xf pgvector_*.orig.tar.* && cd "$(find . -maxdepth 1 -type d -name 'pgvector*' | head -n1)" \
+        && make -s PG_CONFIG="$PG_BIN/pg_config" >&2 && as_root make -s install PG_CONFIG="$PG_BIN/pg_config" >&2)
+      rm -rf "$build"
+      return
+    fi
+    log "pgvector $version could not be downloaded, trying an older one"
+  done
+  rm -rf "$build"
+  log "no pgvector source package could be downloaded"; exit 1
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+free_port() {
+  local port
+  for port in $(seq 55432 55532); do
+    port_in_use "$port" || { echo "$port"; return; }
+  done
+  log "no free port in 55432-55532"; exit 1
+}
+
+running() { [ -f "$STATE/port" ] && as_pg "$PG_BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
+
+url() { echo "Host=127.0.0.1;Port=$(cat "$STATE/port");Database=$DATABASE;Username=postgres;Password=$PASSWORD"; }
+
+init_cluster() {
+  [ -f "$DATA/PG_VERSION" ] && return
+  log "creating cluster in $DATA"
+  mkdir -p "$STATE"
+  [ "$(id -u)" = 0 ] && chown postgres: "$STATE"
+  if ! as_pg test -w "$STATE"; then
+    log "the postgres user cannot write $STATE (a parent folder is private); set QUERYCACHE_PG_DIR to a folder it can use"; exit 1
+  fi
+  local pwfile="$STATE/pwfile"
+  echo "$PASSWORD" | as_pg tee "$pwfile" >/dev/null
+  as_pg "$PG_BIN/initdb" -D "$DATA" -U postgres --auth=scram-sha-256 --pwfile="$pwfile" -E UTF8 --locale=C.UTF-8 >/dev/null
+  rm -f "$pwfile"
+  as_pg tee -a "$DATA/postgresql.conf" >/dev/null <<CONF
+listen_addresses = '127.0.0.1'
+unix_socket_directories = ''
+max_connections = 200
+shared_buffers = 512MB
+maintenance_work_mem = 1GB
+fsync = ${QUERYCACHE_PG_FSYNC:-on}
+CONF
+}
+
+start() {
+  if [ -n "${QUERYCACHE_CONNECTION:-}" ]; then echo "$QUERYCACHE_CONNECTION"; return; fi
+  install_server
+  install_pgvector
+  init_cluster
+  if ! running; then
+    local port; port=$(free_port)
+    echo "$port" | as_pg tee "$STATE/port" >/dev/null
+    as_pg "$PG_BIN/pg_ctl" -D "$DATA" -l "$STATE/server.log" -o "-p $port" -w start >/dev/null
+    log "started on 127.0.0.1:$port (log: $STATE/server.log)"
+  fi
+  PGPASSWORD=$PASSWORD psql -h 127.0.0.1 -p "$(cat "$STATE/port")" -U postgres -d postgres -qtAc \
+    "SELECT 1 FROM pg_database WHERE datname = '$DATABASE'" | grep -q 1 \
+    || PGPASSWORD=$PASSWORD psql -h 127.0.0.1 -p "$(cat "$STATE/port")" -U postgres -d postgres -qc "CREATE DATABASE $DATABASE"
+  url
+}
+
+stop() { running && as_pg "$PG_BIN/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null; log "stopped"; }
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  url) if [ -n "${QUERYCACHE_CONNECTION:-}" ]; then echo "$QUERYCACHE_CONNECTION"; elif running; then url; else log "not running: eng/db.sh start"; exit 1; fi ;;
+  status) running ;;
+  *) echo "usage: eng/db.sh start|stop|url|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,34 @@
+using Pgvector;
+
+namespace QueryCache.Data;
+
+/// <summary>A row of <c>askwealth.query_cache_config</c>: the global settings (<see cref="TenantId"/> null) or one tenant's overrides (null columns inherit the global value).</summary>
+public sealed class CacheConfigRow
+{
+    public int Id { get; set; }
+    public string? TenantId { get; set; }
+    public double? SimilarityThreshold { get; set; }
+    public bool? CacheEnabled { get; set; }
+    public int? MaxCacheEntries { get; set; }
+    public TimeSpan? DefaultTimeToLive { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+/// <summary>A row of <c>askwealth.query_cache_embeddings</c>: one cached question and its answer.</summary>
+public sealed class CacheEntryRow
+{
+    public long Id { get; set; }
+    public required string TenantId { get; set; }
+    public string? UserId { get; set; }
+    public Guid? UserMessageId { get; set; }
+    public Guid? AssistantMessageId { get; set; }
+    public required string QueryText { get; set; }
+    public required byte[] QueryHash { get; set; }
+    public required string Answer { get; set; }
+    public required Vector Embedding { get; set; }
+    public required string EmbeddingModel { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? ExpiresAt { get; set; }
+    public long HitCount { get; set; }
+    public DateTimeOffset? LastHitAt { get; set; }
+}
