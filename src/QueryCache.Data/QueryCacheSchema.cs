@@ -10,6 +10,9 @@ public static class QueryCacheSchema
     public const string MigrationsHistoryTable = "__query_cache_migrations";
     public const string EmbeddingIndex = "ix_query_cache_embeddings_embedding_hnsw";
 
+    /// <summary>The newest migration; the health check reports a database that has not reached it.</summary>
+    public const string LatestMigration = "20261122221559_InitialQueryCache";
+
     public const string LookupFunction = "query_cache_lookup";
     public const string LookupExactFunction = "query_cache_lookup_exact";
     public const string RecordHitFunction = "query_cache_record_hit";

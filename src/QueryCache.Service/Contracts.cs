@@ -1,0 +1,89 @@
+namespace QueryCache;
+
+/// <summary>Who a cache call is for. Entries of one tenant never answer another; a user's private entries answer only that user.</summary>
+/// <param name="TenantId">The tenant; the isolation boundary. Required.</param>
+/// <param name="UserId">The user, or null. A lookup sees the tenant's shared entries and this user's private ones; a store with a user id is private to that user.</param>
+public sealed record CacheScope(string TenantId, string? UserId = null);
+
+/// <summary>A question and its answer to store.</summary>
+public sealed record CacheEntry
+{
+    public required CacheScope Scope { get; init; }
+
+    /// <summary>The app's user message the question came from. At most one entry per user message (and model).</summary>
+    public Guid? UserMessageId { get; init; }
+
+    /// <summary>The app's assistant message that answered it.</summary>
+    public Guid? AssistantMessageId { get; init; }
+
+    /// <summary>The question as it was embedded (the rephrased query where the app has one).</summary>
+    public required string QueryText { get; init; }
+
+    public required string Answer { get; init; }
+
+    /// <summary>The question's embedding; when empty, the registered <c>IEmbeddingGenerator</c> embeds <see cref="QueryText"/>.</summary>
+    public ReadOnlyMemory<float> Embedding { get; init; }
+
+    /// <summary>How long the entry lives; null takes the configured default TTL (none unless configured).</summary>
+    public TimeSpan? TimeToLive { get; init; }
+}
+
+/// <summary>A stored answer close enough to the question.</summary>
+public sealed record CacheHit
+{
+    public required long EntryId { get; init; }
+    public required string Answer { get; init; }
+    public required string QueryText { get; init; }
+
+    /// <summary>Cosine similarity between the question and the cached one, 1 for an exact match.</summary>
+    public required double Similarity { get; init; }
+    public Guid? UserMessageId { get; init; }
+    public Guid? AssistantMessageId { get; init; }
+}
+
+/// <summary>Figures of the cache (one tenant's, or everything's) plus this process's lookup counters.</summary>
+public sealed record CacheStats
+{
+    public string? TenantId { get; init; }
+    public long TotalEntries { get; init; }
+    public long TotalCacheHits { get; init; }
+    public long ExpiredEntries { get; init; }
+    public long EntriesWithHits { get; init; }
+    public long TenantCount { get; init; }
+    public DateTimeOffset? OldestEntryAt { get; init; }
+    public DateTimeOffset? NewestEntryAt { get; init; }
+    public DateTimeOffset? LastHitAt { get; init; }
+
+    /// <summary>Lookups this process answered from the cache since it started (all tenants).</summary>
+    public long LookupHits { get; init; }
+
+    /// <summary>Lookups this process missed since it started (all tenants).</summary>
+    public long LookupMisses { get; init; }
+
+    /// <summary><see cref="LookupHits"/> over all lookups, 0 before the first.</summary>
+    public double HitRate => LookupHits + LookupMisses == 0 ? 0 : (double)LookupHits / (LookupHits + LookupMisses);
+}
+
+/// <summary>The settings in force for a tenant (its overrides over the global ones), or the global settings.</summary>
+public sealed record CacheConfig
+{
+    public string? TenantId { get; init; }
+    public required double SimilarityThreshold { get; init; }
+    public required bool CacheEnabled { get; init; }
+    public required int MaxCacheEntries { get; init; }
+    public TimeSpan? DefaultTimeToLive { get; init; }
+}
+
+/// <summary>A change to the settings; a null property is left as it is.</summary>
+public sealed record CacheConfigUpdate
+{
+    /// <summary>Cosine similarity from 0 to 1 at or above which a cached question answers.</summary>
+    public double? SimilarityThreshold { get; init; }
+    public bool? CacheEnabled { get; init; }
+
+    /// <summary>Entries kept after cleanup, at least 1: the whole cache's cap globally, the tenant's own cap per tenant.</summary>
+    public int? MaxCacheEntries { get; init; }
+
+    /// <summary>Lifetime of entries stored without one, greater than zero.</summary>
+    public TimeSpan? DefaultTimeToLive { get; init; }
+}

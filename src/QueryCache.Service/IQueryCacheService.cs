@@ -1,0 +1,46 @@
+namespace QueryCache;
+
+/// <summary>The semantic query cache: check before the RAG pipeline, add after it.</summary>
+public interface IQueryCacheService
+{
+    /// <summary>
+    /// The nearest live entry of <paramref name="scope"/> whose cosine similarity to <paramref name="embedding"/> is at
+    /// least the threshold (<paramref name="similarityThreshold"/>, else the tenant's, else the global one); null on a miss.
+    /// </summary>
+    Task<CacheHit?> CheckCacheAsync(ReadOnlyMemory<float> embedding, CacheScope scope,
+        double? similarityThreshold = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Looks <paramref name="question"/> up: first by its normalized text (no embedding call), then by the embedding of
+    /// the registered <c>IEmbeddingGenerator</c>.
+    /// </summary>
+    Task<CacheHit?> CheckCacheAsync(string question, CacheScope scope,
+        double? similarityThreshold = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores an answered question and returns its entry id (0 when a failure dropped the store, with fail-open on).</summary>
+    Task<long> AddToCacheAsync(CacheEntry entry, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes every entry of a tenant; returns how many went.</summary>
+    Task<int> InvalidateTenantAsync(string tenantId, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes every entry private to a user of a tenant (their questions, answers and vectors); returns how many went.</summary>
+    Task<int> InvalidateUserAsync(string tenantId, string userId, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes the entries made from any of these user or assistant messages; returns how many went.</summary>
+    Task<int> InvalidateMessagesAsync(IEnumerable<Guid> messageIds, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes every entry, for example after a system prompt change; returns how many went.</summary>
+    Task<int> InvalidateAllAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Figures of one tenant, or of the whole cache when <paramref name="tenantId"/> is null.</summary>
+    Task<CacheStats> GetCacheStatsAsync(string? tenantId = null, CancellationToken cancellationToken = default);
+
+    /// <summary>The settings in force for a tenant, or the global settings when <paramref name="tenantId"/> is null.</summary>
+    Task<CacheConfig> GetConfigAsync(string? tenantId = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Changes the global settings, or a tenant's overrides. Every app instance sees the change on its next lookup.</summary>
+    Task UpdateConfigAsync(CacheConfigUpdate update, string? tenantId = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a tenant's overrides, so it follows the global settings again.</summary>
+    Task ResetConfigAsync(string tenantId, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,42 @@
+using System.Diagnostics.Metrics;
+
+namespace QueryCache.Internal;
+
+/// <summary>The instruments of meter <c>QueryCache</c>.</summary>
+internal sealed class QueryCacheMetrics
+{
+    public const string MeterName = "QueryCache";
+
+    private readonly Counter<long> _lookups;
+    private readonly Histogram<double> _lookupDuration;
+    private readonly Counter<long> _stores;
+    private readonly Counter<long> _invalidated;
+    private readonly Counter<long> _errors;
+
+    public QueryCacheMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _lookups = meter.CreateCounter<long>("querycache.lookups", "{lookup}", "Cache lookups, tagged querycache.result = hit | miss.");
+        _lookupDuration = meter.CreateHistogram<double>("querycache.lookup.duration", "s", "Duration of cache lookups.");
+        _stores = meter.CreateCounter<long>("querycache.stores", "{entry}", "Entries stored (querycache.result = stored) or dropped on failure (dropped).");
+        _invalidated = meter.CreateCounter<long>("querycache.invalidations", "{entry}", "Entries removed by invalidation, tagged querycache.scope.");
+        _errors = meter.CreateCounter<long>("querycache.errors", "{error}", "Database failures and timeouts, tagged querycache.operation.");
+    }
+
+    public void Lookup(bool hit, TimeSpan duration, string path)
+    {
+        var result = new KeyValuePair<string, object?>("querycache.result", hit ? "hit" : "miss");
+        var pathTag = new KeyValuePair<string, object?>("querycache.path", path);
+        _lookups.Add(1, result, pathTag);
+        _lookupDuration.Record(duration.TotalSeconds, result, pathTag);
+    }
+
+    public void Store(bool stored) =>
+        _stores.Add(1, new KeyValuePair<string, object?>("querycache.result", stored ? "stored" : "dropped"));
+
+    public void Invalidated(int count, string scope) =>
+        _invalidated.Add(count, new KeyValuePair<string, object?>("querycache.scope", scope));
+
+    public void Error(string operation) =>
+        _errors.Add(1, new KeyValuePair<string, object?>("querycache.operation", operation));
+}
