@@ -1,0 +1,35 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using QueryCache.Data;
+
+namespace QueryCache.Migrations;
+
+/// <summary>Applies the QueryCache migrations from code: the same result as <c>dotnet ef database update</c>.</summary>
+public static class QueryCacheMigrator
+{
+    /// <summary>Migrates the database to <paramref name="targetMigration"/> (the latest when null; "0" removes everything the migrations created).</summary>
+    /// <param name="connectionString">The application database.</param>
+    /// <param name="dimensions">The embedding dimension the <c>vector</c> column is created with.</param>
+    /// <param name="targetMigration">Migration name or id to move to; null for the latest.</param>
+    /// <param name="cancellationToken">Cancels the migration between statements.</param>
+    public static async Task MigrateAsync(string connectionString, int dimensions = QueryCacheSchema.DefaultDimensions,
+        string? targetMigration = null, CancellationToken cancellationToken = default)
+    {
+        var context = CreateContext(connectionString, dimensions);
+        await using (context.ConfigureAwait(false))
+        {
+            await context.GetService<IMigrator>().MigrateAsync(targetMigration, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The idempotent SQL script of every migration, as <c>dotnet ef migrations script --idempotent</c> writes it.</summary>
+    public static string GenerateIdempotentScript(int dimensions = QueryCacheSchema.DefaultDimensions)
+    {
+        using var context = CreateContext("Host=127.0.0.1", dimensions);
+        return context.GetService<IMigrator>().GenerateScript(options: MigrationsSqlGenerationOptions.Idempotent);
+    }
+
+    private static QueryCacheDbContext CreateContext(string connectionString, int dimensions) =>
+        new(QueryCacheDbContext.Configure(new DbContextOptionsBuilder<QueryCacheDbContext>(), connectionString, dimensions).Options);
+}

@@ -1,0 +1,175 @@
+using Dapper;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using QueryCache.Migrations;
+using Respawn;
+using Testcontainers.PostgreSql;
+
+namespace QueryCache.Tests.Infrastructure;
+
+/// <summary>
+/// One PostgreSQL + pgvector server for the whole run: <c>QUERYCACHE_TEST_CONNECTION</c> when set (CI and
+/// <c>eng/db.sh</c> set it), otherwise a Testcontainers <c>pgvector/pgvector</c> container. The shared database is
+/// created fresh, given the sample app schema and migrated with the real migrations; Respawn empties it before each test.
+/// </summary>
+public sealed class DatabaseFixture : IAsyncLifetime
+{
+    public const int Dimensions = 384;
+    public const string EmbeddingModel = "test-embedding-384";
+    public const string ConnectionVariable = "QUERYCACHE_TEST_CONNECTION";
+
+    private PostgreSqlContainer? _container;
+    private Respawner? _respawner;
+    private readonly List<string> _databases = [];
+
+    /// <summary>A connection string to the server (its maintenance database).</summary>
+    public string ServerConnectionString { get; private set; } = "";
+
+    /// <summary>The shared, migrated test database.</summary>
+    public string ConnectionString { get; private set; } = "";
+
+    public static string SqlFile(string name) => Path.Combine(AppContext.BaseDirectory, "sql", name);
+
+    public async Task InitializeAsync()
+    {
+        ServerConnectionString = Environment.GetEnvironmentVariable(ConnectionVariable) ?? await StartContainerAsync();
+        ConnectionString = await CreateDatabaseAsync("main");
+        await ExecuteFileAsync(ConnectionString, SqlFile("sample-app-schema.sql"));
+        await QueryCacheMigrator.MigrateAsync(ConnectionString, Dimensions);
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        _respawner = await Respawner.CreateAsync(connection, new RespawnerOptions
+        {
+            DbAdapter = DbAdapter.Postgres,
+            SchemasToInclude = ["askwealth"],
+            TablesToIgnore = ["__query_cache_migrations", "query_cache_config"],
+        });
+    }
+
+    /// <summary>Empties the cache and the app's messages and puts the config back to the seeded defaults.</summary>
+    public async Task ResetAsync()
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await _respawner!.ResetAsync(connection);
+        await connection.ExecuteAsync("""
+            DELETE FROM askwealth.query_cache_config WHERE tenant_id IS NOT NULL;
+            UPDATE askwealth.query_cache_config
+            SET similarity_threshold = 0.85, cache_enabled = true, max_cache_entries = 5000, default_ttl = NULL
+            WHERE tenant_id IS NULL;
+            """);
+    }
+
+    /// <summary>Creates an empty database for this run (dropped at the end) and returns its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync(string suffix)
+    {
+        var name = $"querycache_test_{Environment.ProcessId}_{suffix}";
+        await using (var connection = new NpgsqlConnection(ServerConnectionString))
+        {
+            await connection.OpenAsync();
+            await connection.ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+            await connection.ExecuteAsync($"CREATE DATABASE \"{name}\"");
+        }
+
+        _databases.Add(name);
+        return new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = name }.ConnectionString;
+    }
+
+    public static async Task ExecuteFileAsync(string connectionString, string path)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await connection.ExecuteAsync(await File.ReadAllTextAsync(path));
+    }
+
+    /// <summary>A container of the library as a host would build it, against the shared database unless told otherwise.</summary>
+    public ServiceProvider BuildServices(Action<QueryCacheOptions>? configure = null,
+        IEmbeddingGenerator<string, Embedding<float>>? generator = null, Action<IServiceCollection>? services = null)
+    {
+        var collection = new ServiceCollection().AddLogging();
+        if (generator is not null)
+        {
+            collection.AddSingleton(generator);
+        }
+
+        services?.Invoke(collection);
+        collection.AddQueryCache(options =>
+        {
+            options.ConnectionString = ConnectionString;
+            options.Dimensions = Dimensions;
+            options.EmbeddingModel = EmbeddingModel;
+            configure?.Invoke(options);
+        });
+        return collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+    }
+
+    public async Task DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        if (_container is not null)
+        {
+            await _container.DisposeAsync();
+            return;
+        }
+
+        await using var connection = new NpgsqlConnection(ServerConnectionString);
+        await connection.OpenAsync();
+        foreach (var name in _databases)
+        {
+            await connection.ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+        }
+    }
+
+    private async Task<string> StartContainerAsync()
+    {
+        if (Environment.GetEnvironmentVariable("CI") is { Length: > 0 })
+        {
+            throw new InvalidOperationException(
+                $"{ConnectionVariable} is not set under CI. .ci/run sets it from eng/db.sh; run `export {ConnectionVariable}=$(eng/db.sh start)`.");
+        }
+
+        try
+        {
+            _container = new PostgreSqlBuilder("pgvector/pgvector:pg17").Build();
+            await _container.StartAsync();
+            return _container.GetConnectionString();
+        }
+        catch (Exception ex)
+        {
+            throw new InvalidOperationException(
+                $"The tests need PostgreSQL with pgvector. Either run `export {ConnectionVariable}=$(eng/db.sh start)` " +
+                "(installs and starts a local server, no Docker needed), or start Docker so Testcontainers can run pgvector/pgvector:pg17.", ex);
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class DatabaseTests : ICollectionFixture<DatabaseFixture>
+{
+    public const string Name = "database";
+}
+
+/// <summary>Base of tests that share the database: each starts from an empty cache with default config.</summary>
+[Collection(DatabaseTests.Name)]
+public abstract class DatabaseTest(DatabaseFixture database) : IAsyncLifetime
+{
+    protected DatabaseFixture Database { get; } = database;
+
+    public virtual Task InitializeAsync() => Database.ResetAsync();
+
+    public virtual Task DisposeAsync() => Task.CompletedTask;
+
+    protected async Task<NpgsqlConnection> OpenAsync()
+    {
+        var connection = new NpgsqlConnection(Database.ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    protected async Task<long> CountEntriesAsync()
+    {
+        await using var connection = await OpenAsync();
+        return await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM askwealth.query_cache_embeddings");
+    }
+}

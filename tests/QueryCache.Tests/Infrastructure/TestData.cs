@@ -1,0 +1,78 @@
+using Dapper;
+using Npgsql;
+using NpgsqlTypes;
+using Pgvector;
+
+namespace QueryCache.Tests.Infrastructure;
+
+public sealed record SeedEntry(string TenantId, string? UserId, float[] Embedding, string QueryText, string Answer = "answer",
+    string Model = DatabaseFixture.EmbeddingModel);
+
+public static class TestData
+{
+    /// <summary>Bulk-loads entries with binary COPY, the way a large seed should be loaded.</summary>
+    public static async Task InsertEntriesAsync(string connectionString, IEnumerable<SeedEntry> entries)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        builder.UseVector();
+        await using var dataSource = builder.Build();
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await using (var import = await connection.BeginBinaryImportAsync(
+            "COPY askwealth.query_cache_embeddings (tenant_id, user_id, query_text, query_hash, answer, embedding, embedding_model) FROM STDIN (FORMAT BINARY)"))
+        {
+            foreach (var entry in entries)
+            {
+                await import.StartRowAsync();
+                await import.WriteAsync(entry.TenantId, NpgsqlDbType.Text);
+                await import.WriteAsync((object?)entry.UserId ?? DBNull.Value, NpgsqlDbType.Text);
+                await import.WriteAsync(entry.QueryText, NpgsqlDbType.Text);
+                await import.WriteAsync(QueryCache.Internal.QueryText.Hash(entry.QueryText), NpgsqlDbType.Bytea);
+                await import.WriteAsync(entry.Answer, NpgsqlDbType.Text);
+                await import.WriteAsync(new Vector(entry.Embedding));
+                await import.WriteAsync(entry.Model, NpgsqlDbType.Text);
+            }
+
+            await import.CompleteAsync();
+        }
+
+        await connection.ExecuteAsync("ANALYZE askwealth.query_cache_embeddings");
+    }
+
+    /// <summary>A catalog fingerprint of everything in schema askwealth: tables, columns, indexes, constraints, functions, views.</summary>
+    public static async Task<string> SchemaSnapshotAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        var lines = await connection.QueryAsync<string>("""
+            SELECT 'relation ' || c.relname || ' ' || c.relkind::text || ' ' || coalesce(array_to_string(c.reloptions, ','), '')
+            FROM pg_class c WHERE c.relnamespace = 'askwealth'::regnamespace
+            UNION ALL
+            SELECT 'column ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull
+                   || ' ' || coalesce(pg_get_expr(d.adbin, d.adrelid), '')
+            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+            WHERE c.relnamespace = 'askwealth'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
+            UNION ALL
+            SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'askwealth'
+            UNION ALL
+            SELECT 'constraint ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'askwealth'::regnamespace
+            UNION ALL
+            SELECT 'function ' || regexp_replace(pg_get_functiondef(p.oid), '\s+', ' ', 'g') FROM pg_proc p WHERE p.pronamespace = 'askwealth'::regnamespace
+            UNION ALL
+            SELECT 'view ' || viewname || ' ' || definition FROM pg_views WHERE schemaname = 'askwealth'
+            UNION ALL
+            SELECT 'comment ' || c.relname || ' ' || obj_description(c.oid, 'pg_class')
+            FROM pg_class c WHERE c.relnamespace = 'askwealth'::regnamespace AND obj_description(c.oid, 'pg_class') IS NOT NULL
+            UNION ALL
+            SELECT 'migration ' || "MigrationId" FROM askwealth."__query_cache_migrations"
+            ORDER BY 1
+            """);
+        return string.Join('\n', lines);
+    }
+
+    public static async Task<long> ScalarAsync(string connectionString, string sql, object? parameters = null)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        return await connection.ExecuteScalarAsync<long>(sql, parameters);
+    }
+}
