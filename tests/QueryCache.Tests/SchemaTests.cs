@@ -1,0 +1,137 @@
+using Dapper;
+using Npgsql;
+using Pgvector;
+using QueryCache.Tests.Infrastructure;
+
+namespace QueryCache.Tests;
+
+/// <summary>The database objects used directly from SQL, as a team applying the script by hand would.</summary>
+public sealed class SchemaTests(DatabaseFixture database) : DatabaseTest(database)
+{
+    [Fact]
+    public async Task Lookup_function_uses_the_hnsw_index_and_returns_the_nearest_entry_only_above_the_threshold()
+    {
+        var rng = new Random(7);
+        var entries = Enumerable.Range(0, 3000).Select(i => new SeedEntry("t1", null, Vectors.Random(rng), $"question {i}")).ToList();
+        await TestData.InsertEntriesAsync(Database.ConnectionString, entries);
+        var target = entries[1234];
+        var query = Vectors.AtSimilarity(target.Embedding, 0.93, rng);
+
+        await using var dataSource = QueryCache.Internal.QueryCacheDataSource.Build(Database.ConnectionString);
+        await using var connection = await dataSource.OpenConnectionAsync();
+        var plans = new List<string>();
+        connection.Notice += (_, e) => plans.Add(e.Notice.MessageText);
+        await connection.ExecuteAsync("""
+            LOAD 'auto_explain';
+            SET auto_explain.log_min_duration = 0;
+            SET auto_explain.log_nested_statements = on;
+            SET auto_explain.log_level = 'notice';
+            SET client_min_messages = 'notice';
+            """);
+
+        const string lookup = """SELECT query_text AS "QueryText", similarity AS "Similarity" FROM askwealth.query_cache_lookup(@Embedding, 't1', NULL, @Model, @Threshold)""";
+        var hit = await connection.QuerySingleOrDefaultAsync<(string QueryText, double Similarity)?>(lookup,
+            new { Embedding = new Vector(query), Model = DatabaseFixture.EmbeddingModel, Threshold = 0.9 });
+        Assert.NotNull(hit);
+        Assert.Equal(target.QueryText, hit.Value.QueryText);
+        Assert.Equal(Vectors.Cosine(query, target.Embedding), hit.Value.Similarity, 5);
+        Assert.Contains(plans, plan => plan.Contains("Index Scan using ix_query_cache_embeddings_embedding_hnsw", StringComparison.Ordinal));
+
+        var miss = await connection.QuerySingleOrDefaultAsync<(string QueryText, double Similarity)?>(lookup,
+            new { Embedding = new Vector(query), Model = DatabaseFixture.EmbeddingModel, Threshold = 0.95 });
+        Assert.Null(miss);
+    }
+
+    [Fact]
+    public async Task Lookup_function_refuses_a_threshold_outside_zero_to_one_and_a_zero_vector()
+    {
+        await using var connection = await OpenAsync();
+        var threshold = await Assert.ThrowsAsync<PostgresException>(() => connection.ExecuteAsync(
+            "SELECT * FROM askwealth.query_cache_lookup(array_fill(0.1, ARRAY[384])::vector, 't', NULL, 'm', 1.5)"));
+        Assert.Contains("outside [0, 1]", threshold.MessageText);
+        var zero = await Assert.ThrowsAsync<PostgresException>(() => connection.ExecuteAsync(
+            "SELECT * FROM askwealth.query_cache_lookup(array_fill(0, ARRAY[384])::vector, 't', NULL, 'm')"));
+        Assert.Contains("all zeros", zero.MessageText);
+        var tenant = await Assert.ThrowsAsync<PostgresException>(() => connection.ExecuteAsync(
+            "SELECT * FROM askwealth.query_cache_lookup(array_fill(0.1, ARRAY[384])::vector, '', NULL, 'm')"));
+        Assert.Contains("tenant_id is empty", tenant.MessageText);
+    }
+
+    [Theory]
+    [InlineData("UPDATE askwealth.query_cache_config SET similarity_threshold = 1.5 WHERE tenant_id IS NULL")]
+    [InlineData("UPDATE askwealth.query_cache_config SET similarity_threshold = -0.1 WHERE tenant_id IS NULL")]
+    [InlineData("UPDATE askwealth.query_cache_config SET similarity_threshold = 'NaN' WHERE tenant_id IS NULL")]
+    [InlineData("UPDATE askwealth.query_cache_config SET max_cache_entries = 0 WHERE tenant_id IS NULL")]
+    [InlineData("UPDATE askwealth.query_cache_config SET default_ttl = interval '-1 hour' WHERE tenant_id IS NULL")]
+    [InlineData("UPDATE askwealth.query_cache_config SET cache_enabled = NULL WHERE tenant_id IS NULL")]
+    [InlineData("INSERT INTO askwealth.query_cache_config (tenant_id) VALUES (NULL)")]
+    [InlineData("INSERT INTO askwealth.query_cache_config (tenant_id) VALUES ('')")]
+    public async Task The_database_itself_refuses_invalid_config(string sql)
+    {
+        await using var connection = await OpenAsync();
+        var error = await Assert.ThrowsAsync<PostgresException>(() => connection.ExecuteAsync(sql));
+        Assert.Contains(error.SqlState, new[] { "23514", "23505", "23502" });
+        var config = await connection.QuerySingleAsync<(double, bool, int)>(
+            "SELECT similarity_threshold, cache_enabled, max_cache_entries FROM askwealth.query_cache_config WHERE tenant_id IS NULL");
+        Assert.Equal((0.85, true, 5000), config);
+    }
+
+    [Fact]
+    public async Task Qa_view_pairs_each_user_message_with_the_assistant_reply_that_follows_it()
+    {
+        await using var connection = await OpenAsync();
+        await connection.ExecuteAsync("""
+            INSERT INTO askwealth.message (id, conversation_id, tenant_id, user_id, role, content, rephrased_query, created_at) VALUES
+            ('00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-0000000000c1', 't', 'u', 'system', 'be nice', NULL, '2026-01-01T00:00:00Z'),
+            ('00000000-0000-0000-0000-000000000002', '00000000-0000-0000-0000-0000000000c1', 't', 'u', 'user', 'what r fees', 'What are the fees?', '2026-01-01T00:00:01Z'),
+            ('00000000-0000-0000-0000-000000000003', '00000000-0000-0000-0000-0000000000c1', 't', 'u', 'system', 'tool output', NULL, '2026-01-01T00:00:02Z'),
+            ('00000000-0000-0000-0000-000000000004', '00000000-0000-0000-0000-0000000000c1', 't', 'u', 'assistant', 'Fees are 0.2%.', NULL, '2026-01-01T00:00:03Z'),
+            ('00000000-0000-0000-0000-000000000005', '00000000-0000-0000-0000-0000000000c1', 't', 'u', 'user', 'unanswered', NULL, '2026-01-01T00:00:04Z'),
+            ('00000000-0000-0000-0000-000000000006', '00000000-0000-0000-0000-0000000000c1', 't', 'u', 'user', 'And an ISA?', '  ', '2026-01-01T00:00:05Z'),
+            ('00000000-0000-0000-0000-000000000007', '00000000-0000-0000-0000-0000000000c1', 't', 'u', 'assistant', 'ISAs are tax-free.', NULL, '2026-01-01T00:00:06Z'),
+            ('00000000-0000-0000-0000-000000000008', '00000000-0000-0000-0000-0000000000c2', 't', 'u', 'assistant', 'other conversation', NULL, '2026-01-01T00:00:02Z')
+            """);
+        var pairs = (await connection.QueryAsync<(Guid UserMessageId, Guid AssistantMessageId, string Question, string Answer)>("""
+            SELECT user_message_id, assistant_message_id, question, answer FROM askwealth.v_cached_qa_pairs ORDER BY asked_at
+            """)).ToList();
+        Assert.Equal(
+            [
+                (Guid.Parse("00000000-0000-0000-0000-000000000002"), Guid.Parse("00000000-0000-0000-0000-000000000004"), "What are the fees?", "Fees are 0.2%."),
+                (Guid.Parse("00000000-0000-0000-0000-000000000006"), Guid.Parse("00000000-0000-0000-0000-000000000007"), "And an ISA?", "ISAs are tax-free."),
+            ],
+            pairs);
+    }
+
+    [Fact]
+    public async Task Cleanup_function_removes_expired_entries_then_the_least_recently_used_over_the_cap()
+    {
+        var rng = new Random(3);
+        await TestData.InsertEntriesAsync(Database.ConnectionString,
+            Enumerable.Range(0, 30).Select(i => new SeedEntry("t1", null, Vectors.Random(rng), $"q{i}")));
+        await using var connection = await OpenAsync();
+        await connection.ExecuteAsync("""
+            UPDATE askwealth.query_cache_embeddings SET created_at = now() - make_interval(mins => id::int);
+            UPDATE askwealth.query_cache_embeddings SET expires_at = now() - interval '1 second' WHERE query_text IN ('q0', 'q1');
+            UPDATE askwealth.query_cache_embeddings SET last_hit_at = now(), hit_count = 1 WHERE query_text IN ('q28', 'q29');
+            INSERT INTO askwealth.query_cache_config (tenant_id, max_cache_entries) VALUES ('t1', 10);
+            """);
+
+        var deleted = 0;
+        int batch;
+        while ((batch = await connection.ExecuteScalarAsync<int>("SELECT askwealth.query_cache_cleanup(4)")) > 0)
+        {
+            Assert.InRange(batch, 1, 4);
+            deleted += batch;
+        }
+
+        Assert.Equal(20, deleted);
+        var kept = (await connection.QueryAsync<string>("SELECT query_text FROM askwealth.query_cache_embeddings")).ToHashSet();
+        Assert.Equal(10, kept.Count);
+        Assert.DoesNotContain("q0", kept);
+        Assert.Contains("q28", kept);
+        Assert.Contains("q29", kept);
+        // Never-hit entries go by age: the newest (lowest id, so latest created_at) remain.
+        Assert.Contains("q2", kept);
+        Assert.DoesNotContain("q27", kept);
+    }
+}
