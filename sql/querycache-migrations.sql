@@ -81,7 +81,7 @@ BEGIN
         CONSTRAINT ck_query_cache_embeddings_query_hash CHECK (octet_length(query_hash) = 32),
         CONSTRAINT ck_query_cache_embeddings_tenant CHECK (tenant_id <> '')
     )
-    WITH (fillfactor=90);
+    WITH (fillfactor=70);
     END IF;
 END $EF$;
 

@@ -99,8 +99,10 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
                 t.HasCheckConstraint("ck_query_cache_embeddings_query_hash", "octet_length(query_hash) = 32");
                 t.HasCheckConstraint("ck_query_cache_embeddings_model", "embedding_model <> ''");
             });
-            // Room on each page for HOT updates: recording a hit rewrites only the small heap tuple, never the index entries.
-            entry.HasStorageParameter("fillfactor", 90);
+            // Recording a hit must stay a HOT update (no new index entries), which needs room for the new row version on
+            // the same page. Vectors under ~2 KB (< ~500 dimensions) are not TOASTed, so a version can be that big:
+            // 30% free space both leaves room and makes reads prune dead versions before the page runs out.
+            entry.HasStorageParameter("fillfactor", 70);
             entry.HasKey(e => e.Id);
             entry.Property(e => e.Id).HasColumnName("id").UseIdentityAlwaysColumn();
             entry.Property(e => e.TenantId).HasColumnName("tenant_id");

@@ -29,7 +29,7 @@ public sealed class MigrationTests(DatabaseFixture database)
         await QueryCacheMigrator.MigrateAsync(cs);
         var migrated = await TestData.SchemaSnapshotAsync(cs);
         Assert.Contains("relation query_cache_config r", migrated);
-        Assert.Contains("relation query_cache_embeddings r fillfactor=90", migrated);
+        Assert.Contains("relation query_cache_embeddings r fillfactor=70", migrated);
         Assert.Contains("column query_cache_embeddings.embedding vector(1536)", migrated);
         Assert.Contains("USING hnsw (embedding vector_cosine_ops) WITH (ef_construction='64', m='16')", migrated);
         Assert.Contains("view v_cached_qa_pairs", migrated);

@@ -203,7 +203,8 @@ namespace QueryCache.Migrations.Migrations
                             t.HasCheckConstraint("ck_query_cache_embeddings_tenant", "tenant_id <> ''");
                         });
 
-                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 90);
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
+
                 });
 #pragma warning restore 612, 618
         }

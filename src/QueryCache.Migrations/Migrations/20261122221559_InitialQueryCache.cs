@@ -73,7 +73,7 @@ namespace QueryCache.Migrations.Migrations
                     table.CheckConstraint("ck_query_cache_embeddings_query_hash", "octet_length(query_hash) = 32");
                     table.CheckConstraint("ck_query_cache_embeddings_tenant", "tenant_id <> ''");
                 })
-                .Annotation("Npgsql:StorageParameter:fillfactor", 90);
+                .Annotation("Npgsql:StorageParameter:fillfactor", 70);
 
             migrationBuilder.InsertData(
                 schema: "askwealth",
