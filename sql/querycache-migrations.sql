@@ -173,7 +173,9 @@ BEGIN
 
     -- The nearest live entry of the tenant (shared, or private to p_user_id) and embedding model whose cosine
     -- similarity is at least the threshold (p_threshold, else the tenant's, else the global one); records the hit.
-    -- Iterative index scans keep filtered searches from missing a tenant's entries (pgvector >= 0.8).
+    -- Plans are always custom, so PostgreSQL sees the tenant: a small tenant is read exactly through the b-tree, a large
+    -- one through the HNSW index (a generic plan would walk HNSW for every tenant, and an approximate walk filtered to
+    -- a 1% tenant can miss its nearest entry). Iterative index scans keep filtered HNSW walks going (pgvector >= 0.8).
     CREATE OR REPLACE FUNCTION askwealth.query_cache_lookup(
         p_embedding vector, p_tenant_id text, p_user_id text, p_embedding_model text,
         p_threshold double precision DEFAULT NULL, p_record_hit boolean DEFAULT true)
@@ -181,6 +183,7 @@ BEGIN
                    user_message_id uuid, assistant_message_id uuid)
     LANGUAGE plpgsql VOLATILE
     SET hnsw.iterative_scan = 'strict_order'
+    SET plan_cache_mode = 'force_custom_plan'
     AS $fn$
     DECLARE
         v_threshold double precision;

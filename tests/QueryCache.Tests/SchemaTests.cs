@@ -17,27 +17,15 @@ public sealed class SchemaTests(DatabaseFixture database) : DatabaseTest(databas
         var target = entries[1234];
         var query = Vectors.AtSimilarity(target.Embedding, 0.93, rng);
 
-        await using var dataSource = QueryCache.Internal.QueryCacheDataSource.Build(Database.ConnectionString);
-        await using var connection = await dataSource.OpenConnectionAsync();
-        var plans = new List<string>();
-        connection.Notice += (_, e) => plans.Add(e.Notice.MessageText);
-        await connection.ExecuteAsync("""
-            LOAD 'auto_explain';
-            SET auto_explain.log_min_duration = 0;
-            SET auto_explain.log_nested_statements = on;
-            SET auto_explain.log_level = 'notice';
-            SET client_min_messages = 'notice';
-            """);
-
         const string lookup = """SELECT query_text AS "QueryText", similarity AS "Similarity" FROM askwealth.query_cache_lookup(@Embedding, 't1', NULL, @Model, @Threshold)""";
-        var hit = await connection.QuerySingleOrDefaultAsync<(string QueryText, double Similarity)?>(lookup,
+        var (hit, plans) = await TestData.ExplainLookupAsync<(string QueryText, double Similarity)?>(Database.ConnectionString, lookup,
             new { Embedding = new Vector(query), Model = DatabaseFixture.EmbeddingModel, Threshold = 0.9 });
         Assert.NotNull(hit);
         Assert.Equal(target.QueryText, hit.Value.QueryText);
         Assert.Equal(Vectors.Cosine(query, target.Embedding), hit.Value.Similarity, 5);
         Assert.Contains(plans, plan => plan.Contains("Index Scan using ix_query_cache_embeddings_embedding_hnsw", StringComparison.Ordinal));
 
-        var miss = await connection.QuerySingleOrDefaultAsync<(string QueryText, double Similarity)?>(lookup,
+        var (miss, _) = await TestData.ExplainLookupAsync<(string QueryText, double Similarity)?>(Database.ConnectionString, lookup,
             new { Embedding = new Vector(query), Model = DatabaseFixture.EmbeddingModel, Threshold = 0.95 });
         Assert.Null(miss);
     }

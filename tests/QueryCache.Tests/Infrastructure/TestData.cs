@@ -10,13 +10,24 @@ public sealed record SeedEntry(string TenantId, string? UserId, float[] Embeddin
 
 public static class TestData
 {
-    /// <summary>Bulk-loads entries with binary COPY, the way a large seed should be loaded.</summary>
-    public static async Task InsertEntriesAsync(string connectionString, IEnumerable<SeedEntry> entries)
+    /// <summary>
+    /// Bulk-loads entries with binary COPY, the way a large seed should be loaded: with <paramref name="rebuildIndex"/>,
+    /// the HNSW index is dropped first and built once afterwards, which is much faster than maintaining it row by row.
+    /// </summary>
+    public static async Task InsertEntriesAsync(string connectionString, IEnumerable<SeedEntry> entries, bool rebuildIndex = false)
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         builder.UseVector();
         await using var dataSource = builder.Build();
         await using var connection = await dataSource.OpenConnectionAsync();
+        var indexDefinition = rebuildIndex
+            ? await connection.ExecuteScalarAsync<string>("SELECT pg_get_indexdef('askwealth.ix_query_cache_embeddings_embedding_hnsw'::regclass)")
+            : null;
+        if (indexDefinition is not null)
+        {
+            await connection.ExecuteAsync("DROP INDEX askwealth.ix_query_cache_embeddings_embedding_hnsw");
+        }
+
         await using (var import = await connection.BeginBinaryImportAsync(
             "COPY askwealth.query_cache_embeddings (tenant_id, user_id, query_text, query_hash, answer, embedding, embedding_model) FROM STDIN (FORMAT BINARY)"))
         {
@@ -33,6 +44,11 @@ public static class TestData
             }
 
             await import.CompleteAsync();
+        }
+
+        if (indexDefinition is not null)
+        {
+            await connection.ExecuteAsync(indexDefinition);
         }
 
         await connection.ExecuteAsync("ANALYZE askwealth.query_cache_embeddings");
@@ -68,6 +84,24 @@ public static class TestData
             ORDER BY 1
             """);
         return string.Join('\n', lines);
+    }
+
+    /// <summary>Runs a lookup through the SQL function and returns the plans of the statements it ran (auto_explain).</summary>
+    public static async Task<(T? Result, List<string> Plans)> ExplainLookupAsync<T>(string connectionString, string sql, object parameters)
+    {
+        await using var dataSource = QueryCache.Internal.QueryCacheDataSource.Build(connectionString);
+        await using var connection = await dataSource.OpenConnectionAsync();
+        var plans = new List<string>();
+        connection.Notice += (_, e) => plans.Add(e.Notice.MessageText);
+        await connection.ExecuteAsync("""
+            LOAD 'auto_explain';
+            SET auto_explain.log_min_duration = 0;
+            SET auto_explain.log_nested_statements = on;
+            SET auto_explain.log_level = 'notice';
+            SET client_min_messages = 'notice';
+            """);
+        var result = await connection.QuerySingleOrDefaultAsync<T>(sql, parameters);
+        return (result, plans);
     }
 
     public static async Task<long> ScalarAsync(string connectionString, string sql, object? parameters = null)
