@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The test command: provisions PostgreSQL + pgvector (eng/db.sh) unless QUERYCACHE_TEST_CONNECTION is set, checks the
+# `dotnet ef` round trip, runs every test, and ends with `tests: N passed, N failed[, N skipped]`.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+if [ -z "${QUERYCACHE_TEST_CONNECTION:-}" ]; then
+  QUERYCACHE_TEST_CONNECTION=$(eng/db.sh start)
+fi
+export QUERYCACHE_TEST_CONNECTION
+
+dotnet tool restore >/dev/null
+dotnet build QueryCache.sln -c Release -warnaserror -v quiet -nologo
+
+eng/ef-smoke.sh "$QUERYCACHE_TEST_CONNECTION"
+
+results=$ROOT/artifacts/test-results
+rm -rf "$results"
+status=0
+dotnet test QueryCache.sln -c Release --no-build --logger "trx;LogFileName=tests.trx" --results-directory "$results" || status=$?
+
+passed=0 failed=0 skipped=0 found=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  found=1
+  counters=$(grep -o '<Counters [^>]*>' "$trx")
+  attr() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  passed=$((passed + $(attr passed)))
+  failed=$((failed + $(attr failed) + $(attr error) + $(attr timeout) + $(attr aborted)))
+  skipped=$((skipped + $(attr notExecuted)))
+done
+if [ "$found" = 0 ]; then echo "no test results were written" >&2; exit 1; fi
+if [ "$skipped" -gt 0 ]; then
+  echo "tests: $passed passed, $failed failed, $skipped skipped"
+else
+  echo "tests: $passed passed, $failed failed"
+fi
+[ "$failed" = 0 ] && [ "$status" = 0 ]
