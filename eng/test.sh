@@ -7,6 +7,8 @@ cd "$ROOT"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 if [ -z "${QUERYCACHE_TEST_CONNECTION:-}" ]; then
+  # Under CI, stop a server this run started; on a workstation leave it running for the next run.
+  if [ -n "${CI:-}" ] && ! eng/db.sh status; then trap 'eng/db.sh stop' EXIT; fi
   QUERYCACHE_TEST_CONNECTION=$(eng/db.sh start)
 fi
 export QUERYCACHE_TEST_CONNECTION
