@@ -32,3 +32,25 @@ public sealed class CacheEntryRow
     public long HitCount { get; set; }
     public DateTimeOffset? LastHitAt { get; set; }
 }
+
+/// <summary>A row of <c>askwealth.query_cache_job_state</c>: the last (or current) run of a job, and the backfill's checkpoint.</summary>
+public sealed class JobStateRow
+{
+    public required string Job { get; set; }
+    public required string Status { get; set; }
+    public string? TenantFilter { get; set; }
+    public DateTimeOffset? SinceFilter { get; set; }
+    public DateTimeOffset? UntilFilter { get; set; }
+    public DateTimeOffset? CursorAskedAt { get; set; }
+    public Guid? CursorUserMessageId { get; set; }
+    public long? Total { get; set; }
+    public long Processed { get; set; }
+    public long Added { get; set; }
+    public long AlreadyCached { get; set; }
+    public long Skipped { get; set; }
+    public long Failed { get; set; }
+    public DateTimeOffset StartedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+    public string? Error { get; set; }
+}

@@ -16,6 +16,7 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
 
     public DbSet<CacheConfigRow> Config => Set<CacheConfigRow>();
     public DbSet<CacheEntryRow> Entries => Set<CacheEntryRow>();
+    public DbSet<JobStateRow> JobState => Set<JobStateRow>();
 
     /// <summary>The embedding dimension of this database's <c>vector(N)</c> column.</summary>
     public int Dimensions => QueryCacheOptionsExtension.DimensionsOf(options);
@@ -131,6 +132,33 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
                 .HasOperators("vector_cosine_ops")
                 .HasStorageParameter("m", HnswM)
                 .HasStorageParameter("ef_construction", HnswEfConstruction);
+        });
+
+        modelBuilder.Entity<JobStateRow>(job =>
+        {
+            job.ToTable(JobStateTable, t =>
+            {
+                t.HasCheckConstraint("ck_query_cache_job_state_status", "status IN ('running', 'completed', 'interrupted', 'failed')");
+                t.HasCheckConstraint("ck_query_cache_job_state_counts", "processed >= 0 AND added >= 0 AND already_cached >= 0 AND skipped >= 0 AND failed >= 0");
+            });
+            job.HasKey(j => j.Job);
+            job.Property(j => j.Job).HasColumnName("job");
+            job.Property(j => j.Status).HasColumnName("status");
+            job.Property(j => j.TenantFilter).HasColumnName("tenant_filter");
+            job.Property(j => j.SinceFilter).HasColumnName("since_filter");
+            job.Property(j => j.UntilFilter).HasColumnName("until_filter");
+            job.Property(j => j.CursorAskedAt).HasColumnName("cursor_asked_at");
+            job.Property(j => j.CursorUserMessageId).HasColumnName("cursor_user_message_id");
+            job.Property(j => j.Total).HasColumnName("total");
+            job.Property(j => j.Processed).HasColumnName("processed");
+            job.Property(j => j.Added).HasColumnName("added");
+            job.Property(j => j.AlreadyCached).HasColumnName("already_cached");
+            job.Property(j => j.Skipped).HasColumnName("skipped");
+            job.Property(j => j.Failed).HasColumnName("failed");
+            job.Property(j => j.StartedAt).HasColumnName("started_at");
+            job.Property(j => j.UpdatedAt).HasColumnName("updated_at");
+            job.Property(j => j.FinishedAt).HasColumnName("finished_at");
+            job.Property(j => j.Error).HasColumnName("error");
         });
     }
 }

@@ -8,10 +8,17 @@ public static class QueryCacheSchema
     public const string EmbeddingsTable = "query_cache_embeddings";
     public const string QaPairsView = "v_cached_qa_pairs";
     public const string MigrationsHistoryTable = "__query_cache_migrations";
+    public const string JobStateTable = "query_cache_job_state";
+
+    /// <summary>Schema of Quartz.NET's ADO.NET job store tables, for clustered scheduling on the same database.</summary>
+    public const string QuartzSchema = "querycache_quartz";
+
+    /// <summary>The <c>quartz.jobStore.tablePrefix</c> that points Quartz at those tables.</summary>
+    public const string QuartzTablePrefix = QuartzSchema + ".qrtz_";
     public const string EmbeddingIndex = "ix_query_cache_embeddings_embedding_hnsw";
 
     /// <summary>The newest migration; the health check reports a database that has not reached it.</summary>
-    public const string LatestMigration = "20261122221559_InitialQueryCache";
+    public const string LatestMigration = "20261122224328_AddJobs";
 
     public const string LookupFunction = "query_cache_lookup";
     public const string LookupExactFunction = "query_cache_lookup_exact";

@@ -43,4 +43,17 @@ public interface IQueryCacheService
 
     /// <summary>Removes a tenant's overrides, so it follows the global settings again.</summary>
     Task ResetConfigAsync(string tenantId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Runs the backfill here and now: caches every answered question of the app's history not cached yet, and returns
+    /// how many entries it added. Resumes an interrupted run; throws <see cref="QueryCacheJobBusyException"/> when a
+    /// backfill is already running anywhere against this database.
+    /// </summary>
+    Task<int> PopulateFromExistingAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The backfill limited to a tenant and/or a date range; returns the run's full figures.</summary>
+    Task<QueryCacheJobStatus> PopulateFromExistingAsync(BackfillRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Runs the cleanup here and now (expired entries, then the size caps); returns the run's figures.</summary>
+    Task<QueryCacheJobStatus> CleanupAsync(CancellationToken cancellationToken = default);
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Pgvector;
 using QueryCache.Internal;
+using QueryCache.Jobs;
 using static QueryCache.Data.QueryCacheSchema;
 
 namespace QueryCache;
@@ -83,6 +84,7 @@ public sealed class QueryCacheService : IQueryCacheService
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
     private readonly IEmbeddingGenerator<string, Embedding<float>>? _embeddingGenerator;
+    private readonly QueryCacheMaintenance _maintenance;
     private long _lookupHits;
     private long _lookupMisses;
 
@@ -92,7 +94,8 @@ public sealed class QueryCacheService : IQueryCacheService
         QueryCacheMetrics metrics,
         ILogger<QueryCacheService> logger,
         TimeProvider timeProvider,
-        IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator)
+        IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator,
+        QueryCacheMaintenance maintenance)
     {
         _dataSource = dataSource.DataSource;
         _options = options.Value;
@@ -100,6 +103,7 @@ public sealed class QueryCacheService : IQueryCacheService
         _logger = logger;
         _timeProvider = timeProvider;
         _embeddingGenerator = embeddingGenerator;
+        _maintenance = maintenance;
     }
 
     private bool RecordHits => _options.HitRecording == HitRecordingMode.Immediate;
@@ -365,6 +369,18 @@ public sealed class QueryCacheService : IQueryCacheService
             new { TenantId = tenantId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
         Log.ConfigUpdated(_logger, "tenant " + tenantId);
     }
+
+    /// <inheritdoc />
+    public async Task<int> PopulateFromExistingAsync(CancellationToken cancellationToken = default) =>
+        checked((int)(await PopulateFromExistingAsync(new BackfillRequest(), cancellationToken).ConfigureAwait(false)).Added);
+
+    /// <inheritdoc />
+    public Task<QueryCacheJobStatus> PopulateFromExistingAsync(BackfillRequest request, CancellationToken cancellationToken = default) =>
+        _maintenance.RunBackfillAsync(request, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<QueryCacheJobStatus> CleanupAsync(CancellationToken cancellationToken = default) =>
+        _maintenance.RunCleanupAsync(cancellationToken);
 
     private async Task<CacheHit?> LookupAsync(string path, CacheScope scope,
         Func<CancellationToken, Task<CacheHit?>> lookup, CancellationToken cancellationToken)

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using QueryCache;
 using QueryCache.Internal;
+using QueryCache.Jobs;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -60,6 +61,8 @@ public static class QueryCacheServiceCollectionExtensions
         services.AddOptions<QueryCacheOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<QueryCacheOptions>, QueryCacheOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<QueryCacheOptions>, ConnectionValidator>());
+        services.AddOptions<QueryCacheJobOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<QueryCacheJobOptions>, QueryCacheJobOptionsValidator>());
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<QueryCacheMetrics>();
@@ -70,13 +73,21 @@ public static class QueryCacheServiceCollectionExtensions
                 ? new QueryCacheDataSource(hostSource, owned: false)
                 : new QueryCacheDataSource(QueryCacheDataSource.Build(sp.GetRequiredService<IOptions<QueryCacheOptions>>().Value.ConnectionString!), owned: true);
         });
+        services.TryAddSingleton(sp => new QueryCacheMaintenance(
+            sp.GetRequiredService<QueryCacheDataSource>(),
+            sp.GetRequiredService<IOptions<QueryCacheOptions>>(),
+            sp.GetRequiredService<IOptions<QueryCacheJobOptions>>(),
+            sp.GetRequiredService<QueryCacheMetrics>(),
+            sp.GetRequiredService<ILogger<QueryCacheMaintenance>>(),
+            sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>()));
         services.TryAddSingleton(sp => new QueryCacheService(
             sp.GetRequiredService<QueryCacheDataSource>(),
             sp.GetRequiredService<IOptions<QueryCacheOptions>>(),
             sp.GetRequiredService<QueryCacheMetrics>(),
             sp.GetRequiredService<ILogger<QueryCacheService>>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>()));
+            sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>(),
+            sp.GetRequiredService<QueryCacheMaintenance>()));
         services.TryAddSingleton<IQueryCacheService>(sp => sp.GetRequiredService<QueryCacheService>());
         return services;
     }

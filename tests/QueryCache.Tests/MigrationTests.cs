@@ -33,6 +33,7 @@ public sealed class MigrationTests(DatabaseFixture database)
         Assert.Contains("column query_cache_embeddings.embedding vector(1536)", migrated);
         Assert.Contains("USING hnsw (embedding vector_cosine_ops) WITH (ef_construction='64', m='16')", migrated);
         Assert.Contains("view v_cached_qa_pairs", migrated);
+        Assert.Contains("relation query_cache_job_state r", migrated);
         foreach (var function in new[] { "query_cache_lookup", "query_cache_record_hit", "query_cache_cleanup", "query_cache_stats" })
         {
             Assert.Contains($"FUNCTION askwealth.{function}(", migrated);
@@ -47,6 +48,7 @@ public sealed class MigrationTests(DatabaseFixture database)
                 ORDER BY 1
                 """)).ToList();
             Assert.Equal(["__query_cache_migrations", "message"], left);
+            Assert.False(await connection.ExecuteScalarAsync<bool>("SELECT to_regnamespace('querycache_quartz') IS NOT NULL"));
         }
 
         Assert.Equal(appBefore, await AppFingerprintAsync(cs));

@@ -201,7 +201,87 @@ namespace QueryCache.Migrations.Migrations
                         });
 
                     b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
+                });
 
+            modelBuilder.Entity("QueryCache.Data.JobStateRow", b =>
+                {
+                    b.Property<string>("Job")
+                        .HasColumnType("text")
+                        .HasColumnName("job");
+
+                    b.Property<long>("Added")
+                        .HasColumnType("bigint")
+                        .HasColumnName("added");
+
+                    b.Property<long>("AlreadyCached")
+                        .HasColumnType("bigint")
+                        .HasColumnName("already_cached");
+
+                    b.Property<DateTimeOffset?>("CursorAskedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("cursor_asked_at");
+
+                    b.Property<Guid?>("CursorUserMessageId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cursor_user_message_id");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text")
+                        .HasColumnName("error");
+
+                    b.Property<long>("Failed")
+                        .HasColumnType("bigint")
+                        .HasColumnName("failed");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<long>("Processed")
+                        .HasColumnType("bigint")
+                        .HasColumnName("processed");
+
+                    b.Property<DateTimeOffset?>("SinceFilter")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("since_filter");
+
+                    b.Property<long>("Skipped")
+                        .HasColumnType("bigint")
+                        .HasColumnName("skipped");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("status");
+
+                    b.Property<string>("TenantFilter")
+                        .HasColumnType("text")
+                        .HasColumnName("tenant_filter");
+
+                    b.Property<long?>("Total")
+                        .HasColumnType("bigint")
+                        .HasColumnName("total");
+
+                    b.Property<DateTimeOffset?>("UntilFilter")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("until_filter");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Job");
+
+                    b.ToTable("query_cache_job_state", "askwealth", t =>
+                        {
+                            t.HasCheckConstraint("ck_query_cache_job_state_counts", "processed >= 0 AND added >= 0 AND already_cached >= 0 AND skipped >= 0 AND failed >= 0");
+
+                            t.HasCheckConstraint("ck_query_cache_job_state_status", "status IN ('running', 'completed', 'interrupted', 'failed')");
+                        });
                 });
 #pragma warning restore 612, 618
         }

@@ -31,4 +31,31 @@ internal static partial class Log
 
     [LoggerMessage(1030, LogLevel.Information, "Cache config updated for {Target}.")]
     public static partial void ConfigUpdated(ILogger logger, string target);
+
+    [LoggerMessage(1100, LogLevel.Information, "Backfill started: {Processed} of {Total} pairs already done (resumed: {Resumed}).")]
+    public static partial void BackfillStarted(ILogger logger, long processed, long total, bool resumed);
+
+    [LoggerMessage(1101, LogLevel.Information, "Backfill: {Processed} of {Total} pairs read, {Added} cached, {Rate:F0} pairs/s, about {RemainingSeconds:F0} s left.")]
+    public static partial void BackfillProgress(ILogger logger, long processed, long total, long added, double rate, double remainingSeconds);
+
+    [LoggerMessage(1102, LogLevel.Warning, "Backfill interrupted after {Processed} pairs; the next run resumes from its checkpoint.")]
+    public static partial void BackfillInterrupted(ILogger logger, long processed);
+
+    [LoggerMessage(1103, LogLevel.Warning, "Embedding a batch of {Count} questions failed; embedding them one by one.")]
+    public static partial void EmbeddingBatchFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(1104, LogLevel.Warning, "Embedding the question of user message {UserMessageId} failed; the pair is skipped.")]
+    public static partial void EmbeddingFailed(ILogger logger, Exception exception, Guid userMessageId);
+
+    [LoggerMessage(1110, LogLevel.Information, "Cleanup deleted {Deleted} cache entries.")]
+    public static partial void CleanupFinished(ILogger logger, long deleted);
+
+    [LoggerMessage(1120, LogLevel.Error, "The {Job} job failed.")]
+    public static partial void JobFailed(ILogger logger, Exception exception, string job);
+
+    [LoggerMessage(1121, LogLevel.Warning, "The end of the {Job} run could not be recorded; its status shows it as interrupted.")]
+    public static partial void JobStateNotSaved(ILogger logger, Exception exception, string job);
+
+    [LoggerMessage(1122, LogLevel.Information, "The {Job} job did not run: another run holds its lock.")]
+    public static partial void JobBusy(ILogger logger, string job);
 }

@@ -12,6 +12,8 @@ internal sealed class QueryCacheMetrics
     private readonly Counter<long> _stores;
     private readonly Counter<long> _invalidated;
     private readonly Counter<long> _errors;
+    private readonly Counter<long> _evictions;
+    private readonly Counter<long> _backfilled;
 
     public QueryCacheMetrics(IMeterFactory meterFactory)
     {
@@ -21,6 +23,9 @@ internal sealed class QueryCacheMetrics
         _stores = meter.CreateCounter<long>("querycache.stores", "{entry}", "Entries stored (querycache.result = stored) or dropped on failure (dropped).");
         _invalidated = meter.CreateCounter<long>("querycache.invalidations", "{entry}", "Entries removed by invalidation, tagged querycache.scope.");
         _errors = meter.CreateCounter<long>("querycache.errors", "{error}", "Database failures and timeouts, tagged querycache.operation.");
+        _evictions = meter.CreateCounter<long>("querycache.evictions", "{entry}", "Entries deleted by cleanup (expired or over a cap).");
+        _backfilled = meter.CreateCounter<long>("querycache.backfill.pairs", "{pair}",
+            "Q&A pairs read by the backfill, tagged querycache.result = added | already_cached | skipped | failed.");
     }
 
     public void Lookup(bool hit, TimeSpan duration, string path)
@@ -36,6 +41,22 @@ internal sealed class QueryCacheMetrics
 
     public void Invalidated(int count, string scope) =>
         _invalidated.Add(count, new KeyValuePair<string, object?>("querycache.scope", scope));
+
+    public void Evicted(long count)
+    {
+        if (count > 0)
+        {
+            _evictions.Add(count);
+        }
+    }
+
+    public void Backfilled(long count, string result)
+    {
+        if (count > 0)
+        {
+            _backfilled.Add(count, new KeyValuePair<string, object?>("querycache.result", result));
+        }
+    }
 
     public void Error(string operation) =>
         _errors.Add(1, new KeyValuePair<string, object?>("querycache.operation", operation));
