@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using QueryCache;
 using QueryCache.Data;
 using QueryCache.Jobs;
@@ -27,8 +28,10 @@ public static class QueryCacheQuartzConfiguratorExtensions
         }
 
         quartz.Services.TryAddSingleton<IQueryCacheJobs, QueryCacheJobTrigger>();
-        quartz.AddJobType(sp => ActivatorUtilities.CreateInstance<QueryCacheBackfillJob>(sp));
-        quartz.AddJobType(sp => ActivatorUtilities.CreateInstance<QueryCacheCleanupJob>(sp));
+        quartz.AddJobType(sp => new QueryCacheBackfillJob(
+            sp.GetRequiredService<QueryCacheMaintenance>(), sp.GetRequiredService<ILogger<QueryCacheBackfillJob>>()));
+        quartz.AddJobType(sp => new QueryCacheCleanupJob(
+            sp.GetRequiredService<QueryCacheMaintenance>(), sp.GetRequiredService<ILogger<QueryCacheCleanupJob>>()));
 
         quartz.AddJob<QueryCacheBackfillJob>(job => job.WithIdentity(QueryCacheBackfillJob.Key).StoreDurably().DisallowConcurrentExecution()
             .WithDescription("Caches the answered questions of the app's history (askwealth.v_cached_qa_pairs)."));
@@ -45,9 +48,9 @@ public static class QueryCacheQuartzConfiguratorExtensions
     }
 
     /// <summary>
-    /// Settings for Quartz's clustered ADO.NET job store on the cache's database (tables in schema
-    /// <c>querycache_quartz</c>, created by the QueryCache migrations), so each firing runs on exactly one instance.
-    /// Call inside <c>AddQuartz(q => ...)</c>.
+    /// Settings for Quartz's clustered ADO.NET job store on the cache's database, so each firing runs on exactly one
+    /// instance. Its tables live in schema <c>querycache_quartz</c> (created by the QueryCache migrations); Quartz creates
+    /// the tables it is missing when the scheduler starts. Call inside <c>AddQuartz(q => ...)</c>.
     /// </summary>
     /// <param name="quartz">The host's Quartz configurator.</param>
     /// <param name="connectionString">The application database holding the QueryCache schema.</param>
@@ -60,6 +63,7 @@ public static class QueryCacheQuartzConfiguratorExtensions
         {
             store.UseClustering(cluster => cluster.CheckinInterval = TimeSpan.FromSeconds(5));
             store.UsePostgres(connectionString);
+            store.ProvisionSchema();
             store.ConfigureStore(ado =>
             {
                 ado.TablePrefix = QueryCacheSchema.QuartzTablePrefix;

@@ -41,13 +41,15 @@ namespace QueryCache.Migrations.Migrations
                     table.CheckConstraint("ck_query_cache_job_state_status", "status IN ('running', 'completed', 'interrupted', 'failed')");
                 });
 
-            migrationBuilder.Sql(QuartzJobStoreSql.Create);
+            // Quartz.NET's clustered job store creates its own tables here when it first starts (ProvisionSchema in
+            // UseQueryCacheClusteredStore), so they always match the Quartz version the app runs.
+            migrationBuilder.Sql("CREATE SCHEMA IF NOT EXISTS querycache_quartz;");
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.Sql(QuartzJobStoreSql.Drop);
+            migrationBuilder.Sql("DROP SCHEMA IF EXISTS querycache_quartz CASCADE;");
 
             migrationBuilder.DropTable(
                 name: "query_cache_job_state",
