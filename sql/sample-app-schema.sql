@@ -15,3 +15,6 @@ CREATE TABLE IF NOT EXISTS askwealth.message (
 
 -- The view pairs each user message with the next message of its conversation: this index serves that lookup.
 CREATE INDEX IF NOT EXISTS ix_message_conversation_created ON askwealth.message (conversation_id, created_at, id);
+
+-- The backfill reads user messages in (created_at, id) order, a batch at a time: this index keeps each batch cheap.
+CREATE INDEX IF NOT EXISTS ix_message_user_created ON askwealth.message (created_at, id) WHERE role = 'user';

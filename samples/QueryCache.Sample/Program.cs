@@ -3,6 +3,7 @@
 // then: curl -s localhost:5000/ask -H 'content-type: application/json' -d '{"tenant":"acme","user":"u1","question":"What are the fees?"}'
 using System.Diagnostics;
 using Microsoft.Extensions.AI;
+using Quartz;
 using QueryCache;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,6 +13,14 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(new SampleEmbeddingGenerator(dimensions: 1536));
 builder.Services.AddQueryCache(builder.Configuration.GetSection("QueryCache"));
 builder.Services.AddHealthChecks().AddQueryCache();
+
+// Jobs: the backfill on demand, the cleanup every 15 minutes, run once across all instances by the clustered store.
+builder.Services.AddQuartz(quartz =>
+{
+    quartz.UseQueryCacheClusteredStore(builder.Configuration["QueryCache:ConnectionString"]!);
+    quartz.AddQueryCacheJobs(options => options.BackfillBatchSize = 500);
+});
+builder.Services.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
 
 var app = builder.Build();
 app.MapHealthChecks("/health");
@@ -44,6 +53,14 @@ app.MapPost("/ask", async (AskRequest request, IQueryCacheService cache, IEmbedd
     }, cancellationToken);
     return Results.Ok(new AskResponse(answer, Cached: false, Similarity: null, watch.ElapsedMilliseconds));
 });
+
+// Operator endpoints: start a backfill of the message history (on whichever instance picks it up) and watch it.
+app.MapPost("/admin/backfill", async (IQueryCacheJobs jobs, string? tenant) =>
+{
+    await jobs.TriggerBackfillAsync(new BackfillRequest { TenantId = tenant });
+    return Results.Accepted("/admin/backfill");
+});
+app.MapGet("/admin/backfill", async (IQueryCacheJobs jobs) => Results.Ok(await jobs.GetBackfillStatusAsync()));
 
 app.Run();
 

@@ -27,7 +27,10 @@ public sealed class CleanupAndSchedulingTests(DatabaseFixture database) : Databa
         await using (var connection = await OpenAsync())
         {
             // Creation order: q0 oldest. q30..q39 expire; q0..q4 are hit (so recently used despite their age).
-            await connection.ExecuteAsync("UPDATE askwealth.query_cache_embeddings SET created_at = now() - make_interval(hours => 100 - id::int)");
+            await connection.ExecuteAsync("""
+                UPDATE askwealth.query_cache_embeddings
+                SET created_at = now() - interval '1 day' + (id - (SELECT min(id) FROM askwealth.query_cache_embeddings)) * interval '1 minute'
+                """);
             await connection.ExecuteAsync("UPDATE askwealth.query_cache_embeddings SET expires_at = now() - interval '1 minute' WHERE query_text IN ('q30','q31','q32','q33','q34','q35','q36','q37','q38','q39')");
         }
 
