@@ -8,7 +8,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 if [ -z "${QUERYCACHE_TEST_CONNECTION:-}" ]; then
   # Under CI, stop a server this run started; on a workstation leave it running for the next run.
-  if [ -n "${CI:-}" ] && ! eng/db.sh status; then trap 'eng/db.sh stop' EXIT; fi
+  if [ -n "${CI:-}" ] && ! eng/db.sh status; then trap 'eng/db.sh stop >/dev/null 2>&1' EXIT; fi
   QUERYCACHE_TEST_CONNECTION=$(eng/db.sh start)
 fi
 export QUERYCACHE_TEST_CONNECTION
