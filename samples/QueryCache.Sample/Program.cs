@@ -9,8 +9,8 @@ using QueryCache;
 var builder = WebApplication.CreateBuilder(args);
 
 // The host's embedding model. A real app registers its provider's generator (OpenAI, Azure, Ollama...);
-// this sample uses a stand-in so it runs offline. QueryCache:EmbeddingModel must name the model you register.
-builder.Services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(new SampleEmbeddingGenerator(dimensions: 1536));
+// this sample uses the built-in offline stand-in. QueryCache:EmbeddingModel must name the model you register.
+builder.Services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(new LocalNgramEmbeddingGenerator(dimensions: 1536));
 builder.Services.AddQueryCache(builder.Configuration.GetSection("QueryCache"));
 builder.Services.AddHealthChecks().AddQueryCache();
 

@@ -51,8 +51,9 @@ public interface IQueryCacheService
     /// </summary>
     Task<int> PopulateFromExistingAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>The backfill limited to a tenant and/or a date range; returns the run's full figures.</summary>
-    Task<QueryCacheJobStatus> PopulateFromExistingAsync(BackfillRequest request, CancellationToken cancellationToken = default);
+    /// <summary>The backfill limited to a tenant and/or a date range; reports its figures after each batch and returns the final ones.</summary>
+    Task<QueryCacheJobStatus> PopulateFromExistingAsync(BackfillRequest request, IProgress<QueryCacheJobStatus>? progress = null,
+        CancellationToken cancellationToken = default);
 
     /// <summary>Runs the cleanup here and now (expired entries, then the size caps); returns the run's figures.</summary>
     Task<QueryCacheJobStatus> CleanupAsync(CancellationToken cancellationToken = default);

@@ -372,11 +372,12 @@ public sealed class QueryCacheService : IQueryCacheService
 
     /// <inheritdoc />
     public async Task<int> PopulateFromExistingAsync(CancellationToken cancellationToken = default) =>
-        checked((int)(await PopulateFromExistingAsync(new BackfillRequest(), cancellationToken).ConfigureAwait(false)).Added);
+        checked((int)(await PopulateFromExistingAsync(new BackfillRequest(), cancellationToken: cancellationToken).ConfigureAwait(false)).Added);
 
     /// <inheritdoc />
-    public Task<QueryCacheJobStatus> PopulateFromExistingAsync(BackfillRequest request, CancellationToken cancellationToken = default) =>
-        _maintenance.RunBackfillAsync(request, cancellationToken);
+    public Task<QueryCacheJobStatus> PopulateFromExistingAsync(BackfillRequest request, IProgress<QueryCacheJobStatus>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        _maintenance.RunBackfillAsync(request, progress, cancellationToken);
 
     /// <inheritdoc />
     public Task<QueryCacheJobStatus> CleanupAsync(CancellationToken cancellationToken = default) =>

@@ -33,7 +33,7 @@ public sealed class QueryCacheBackfillJob : IJob
             Until = data.TryGetString(UntilKey, out var until) && until is not null ? DateTimeOffset.Parse(until, System.Globalization.CultureInfo.InvariantCulture) : null,
         };
         await RunAsync(context, _logger, QueryCacheMaintenance.BackfillJob,
-            ct => _maintenance.RunBackfillAsync(request, ct), cancellationToken).ConfigureAwait(false);
+            ct => _maintenance.RunBackfillAsync(request, progress: null, ct), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Runs a maintenance job under Quartz's rules: interrupts end it quietly, failures become <see cref="JobExecutionException"/>.</summary>

@@ -119,7 +119,8 @@ internal sealed class QueryCacheMaintenance(
     /// Caches every answered pair of the history not cached yet: reads in keyset batches, embeds, bulk-inserts, and commits
     /// the checkpoint with each batch. An unfinished run with the same filter is resumed. Returns the run's final state.
     /// </summary>
-    public async Task<QueryCacheJobStatus> RunBackfillAsync(BackfillRequest request, CancellationToken cancellationToken)
+    public async Task<QueryCacheJobStatus> RunBackfillAsync(BackfillRequest request, IProgress<QueryCacheJobStatus>? progress,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.TenantId is not null)
@@ -142,6 +143,7 @@ internal sealed class QueryCacheMaintenance(
         };
         var state = await StartBackfillAsync(connection, filter.TenantId, filter.Since, filter.Until, cancellationToken).ConfigureAwait(false);
         Log.BackfillStarted(logger, state.Processed, state.Total ?? 0, state.CursorAskedAt is not null);
+        progress?.Report(state);
 
         try
         {
@@ -167,6 +169,7 @@ internal sealed class QueryCacheMaintenance(
                 state = await ProcessBatchAsync(connection, generator, batch, state, cancellationToken).ConfigureAwait(false);
                 Log.BackfillProgress(logger, state.Processed, state.Total ?? 0, state.Added, state.Rate,
                     state.EstimatedRemaining?.TotalSeconds ?? 0);
+                progress?.Report(state);
             }
 
             return await FinishAsync(connection, state, "completed", null, CancellationToken.None).ConfigureAwait(false);

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The quickstart in one command: a local PostgreSQL + pgvector (unless QUERYCACHE_CONNECTION is set), the migrations
+# through `dotnet ef database update`, then `querycache quickstart`: sample history, backfill, lookups, stats.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+if [ -z "${QUERYCACHE_CONNECTION:-}" ]; then
+  QUERYCACHE_CONNECTION=$(eng/db.sh start)
+fi
+export QUERYCACHE_CONNECTION
+echo "database: ${QUERYCACHE_CONNECTION%%Password=*}Password=***"
+
+dotnet tool restore >/dev/null
+dotnet build src/QueryCache.Cli -v quiet -nologo >/dev/null
+dotnet ef database update --project src/QueryCache.Migrations --no-build >/dev/null
+echo "migrations applied (dotnet ef database update)"
+dotnet run --no-build --project src/QueryCache.Cli -- quickstart
