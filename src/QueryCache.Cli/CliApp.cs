@@ -53,7 +53,7 @@ public static class CliApp
 
         try
         {
-            return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
+            return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false }, cancellationToken);
         }
         catch (Exception ex) when (ex is CliUsageException or ArgumentException or Microsoft.Extensions.Options.OptionsValidationException)
         {
@@ -79,7 +79,7 @@ public static class CliApp
 
     private static string Describe(Exception ex) => ex switch
     {
-        PostgresException { SqlState: "42P01" or "42883" } =>
+        PostgresException { SqlState: "42P01" or "42883" or "3F000" } =>
             $"{ex.Message}. The QueryCache schema is missing or outdated: run `querycache migrate` (or dotnet ef database update).",
         NpgsqlException { InnerException: System.Net.Sockets.SocketException } or NpgsqlException { IsTransient: true } =>
             $"cannot reach the database ({ex.Message}). Check the connection string and that the server is running (eng/db.sh start).",
@@ -275,13 +275,14 @@ public static class CliApp
     {
         var tenant = new Option<string?>("--tenant") { Description = "Every entry of this tenant (with --user: that user's private entries)" };
         var user = new Option<string?>("--user") { Description = "A user's private entries; needs --tenant" };
-        var message = new Option<Guid[]>("--message") { Description = "Entries made from these user or assistant message ids", AllowMultipleArgumentsPerToken = true };
+        var message = new Option<string[]>("--message") { Description = "Entries made from these user or assistant message ids (uuids)", AllowMultipleArgumentsPerToken = true };
         var all = new Option<bool>("--all") { Description = "Every entry (for example after a system prompt change)" };
         var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation" };
         var command = new Command("invalidate", "Delete cache entries.") { tenant, user, message, all, yes };
         command.SetAction(async (parse, ct) =>
         {
-            var messages = parse.GetValue(message) ?? [];
+            var messages = (parse.GetValue(message) ?? []).Select(id => Guid.TryParse(id, out var guid) ? guid
+                : throw new CliUsageException($"--message '{id}' is not a message id; pass the uuid of a user or assistant message.")).ToArray();
             var (tenantId, userId, everything) = (parse.GetValue(tenant), parse.GetValue(user), parse.GetValue(all));
             var chosen = new[] { tenantId is not null, messages.Length > 0, everything }.Count(c => c);
             if (chosen != 1 || (userId is not null && tenantId is null))
