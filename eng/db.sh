@@ -2,6 +2,7 @@
 # Local PostgreSQL + pgvector for development, tests and CI, without Docker.
 #   eng/db.sh start   install what is missing, create the cluster, start it, print the connection string
 #   eng/db.sh stop    stop the cluster (data kept)
+#   eng/db.sh kill    stop it the way a crash would (immediate shutdown; for fault-injection tests)
 #   eng/db.sh url     print the connection string of the running cluster
 #   eng/db.sh status  exit 0 when the cluster is running
 # When QUERYCACHE_CONNECTION is set, `start` and `url` print it and touch nothing.
@@ -105,7 +106,9 @@ start() {
   install_pgvector
   init_cluster
   if ! running; then
-    local port; port=$(free_port)
+    # Keep the port of the last start when it is free, so connection strings stay valid across restarts.
+    local port
+    if [ -f "$STATE/port" ] && ! port_in_use "$(cat "$STATE/port")"; then port=$(cat "$STATE/port"); else port=$(free_port); fi
     echo "$port" | as_pg tee "$STATE/port" >/dev/null
     as_pg "$PG_BIN/pg_ctl" -D "$DATA" -l "$STATE/server.log" -o "-p $port" -w start >/dev/null
     log "started on 127.0.0.1:$port (log: $STATE/server.log)"
@@ -116,12 +119,13 @@ start() {
   url
 }
 
-stop() { running && as_pg "$PG_BIN/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null; log "stopped"; }
+stop() { running && as_pg "$PG_BIN/pg_ctl" -D "$DATA" -m "${1:-fast}" -w stop >/dev/null; log "stopped"; }
 
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  kill) stop immediate ;;
   url) if [ -n "${QUERYCACHE_CONNECTION:-}" ]; then echo "$QUERYCACHE_CONNECTION"; elif running; then url; else log "not running: eng/db.sh start"; exit 1; fi ;;
   status) running ;;
-  *) echo "usage: eng/db.sh start|stop|url|status" >&2; exit 2 ;;
+  *) echo "usage: eng/db.sh start|stop|kill|url|status" >&2; exit 2 ;;
 esac

@@ -467,3 +467,40 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM askwealth.__query_cache_migrations WHERE "MigrationId" = '20261122230603_AddErasure') THEN
+    ALTER TABLE askwealth.query_cache_embeddings ADD asked_by text;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM askwealth.__query_cache_migrations WHERE "MigrationId" = '20261122230603_AddErasure') THEN
+    CREATE TABLE askwealth.query_cache_erasures (
+        tenant_id text NOT NULL,
+        user_id text NOT NULL,
+        erased_at timestamp with time zone NOT NULL DEFAULT (now()),
+        CONSTRAINT "PK_query_cache_erasures" PRIMARY KEY (tenant_id, user_id)
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM askwealth.__query_cache_migrations WHERE "MigrationId" = '20261122230603_AddErasure') THEN
+    CREATE INDEX ix_query_cache_embeddings_tenant_asked_by ON askwealth.query_cache_embeddings (tenant_id, asked_by) WHERE asked_by IS NOT NULL;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM askwealth.__query_cache_migrations WHERE "MigrationId" = '20261122230603_AddErasure') THEN
+    INSERT INTO askwealth.__query_cache_migrations ("MigrationId", "ProductVersion")
+    VALUES ('20261122230603_AddErasure', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

@@ -20,6 +20,9 @@ public sealed class CacheEntryRow
     public long Id { get; set; }
     public required string TenantId { get; set; }
     public string? UserId { get; set; }
+
+    /// <summary>The user whose question this is, also for an entry shared within the tenant; erasing that user removes it.</summary>
+    public string? AskedBy { get; set; }
     public Guid? UserMessageId { get; set; }
     public Guid? AssistantMessageId { get; set; }
     public required string QueryText { get; set; }
@@ -53,4 +56,12 @@ public sealed class JobStateRow
     public DateTimeOffset UpdatedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }
     public string? Error { get; set; }
+}
+
+/// <summary>A row of <c>askwealth.query_cache_erasures</c>: a user whose entries were erased; the backfill never re-caches their questions asked before then.</summary>
+public sealed class ErasureRow
+{
+    public required string TenantId { get; set; }
+    public required string UserId { get; set; }
+    public DateTimeOffset ErasedAt { get; set; }
 }

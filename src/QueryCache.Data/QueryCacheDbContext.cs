@@ -17,6 +17,7 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
     public DbSet<CacheConfigRow> Config => Set<CacheConfigRow>();
     public DbSet<CacheEntryRow> Entries => Set<CacheEntryRow>();
     public DbSet<JobStateRow> JobState => Set<JobStateRow>();
+    public DbSet<ErasureRow> Erasures => Set<ErasureRow>();
 
     /// <summary>The embedding dimension of this database's <c>vector(N)</c> column.</summary>
     public int Dimensions => QueryCacheOptionsExtension.DimensionsOf(options);
@@ -108,6 +109,7 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
             entry.Property(e => e.Id).HasColumnName("id").UseIdentityAlwaysColumn();
             entry.Property(e => e.TenantId).HasColumnName("tenant_id");
             entry.Property(e => e.UserId).HasColumnName("user_id");
+            entry.Property(e => e.AskedBy).HasColumnName("asked_by");
             entry.Property(e => e.UserMessageId).HasColumnName("user_message_id");
             entry.Property(e => e.AssistantMessageId).HasColumnName("assistant_message_id");
             entry.Property(e => e.QueryText).HasColumnName("query_text");
@@ -125,6 +127,8 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
             entry.HasIndex(e => new { e.TenantId, e.QueryHash }).HasDatabaseName("ix_query_cache_embeddings_tenant_hash");
             entry.HasIndex(e => e.AssistantMessageId).HasDatabaseName("ix_query_cache_embeddings_assistant_message");
             entry.HasIndex(e => new { e.TenantId, e.UserId }).HasDatabaseName("ix_query_cache_embeddings_tenant_user");
+            entry.HasIndex(e => new { e.TenantId, e.AskedBy }).HasDatabaseName("ix_query_cache_embeddings_tenant_asked_by")
+                .HasFilter("asked_by IS NOT NULL");
             entry.HasIndex(e => e.ExpiresAt).HasDatabaseName("ix_query_cache_embeddings_expires_at")
                 .HasFilter("expires_at IS NOT NULL");
             entry.HasIndex(e => e.Embedding).HasDatabaseName(EmbeddingIndex)
@@ -159,6 +163,15 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
             job.Property(j => j.UpdatedAt).HasColumnName("updated_at");
             job.Property(j => j.FinishedAt).HasColumnName("finished_at");
             job.Property(j => j.Error).HasColumnName("error");
+        });
+
+        modelBuilder.Entity<ErasureRow>(erasure =>
+        {
+            erasure.ToTable(ErasuresTable);
+            erasure.HasKey(e => new { e.TenantId, e.UserId });
+            erasure.Property(e => e.TenantId).HasColumnName("tenant_id");
+            erasure.Property(e => e.UserId).HasColumnName("user_id");
+            erasure.Property(e => e.ErasedAt).HasColumnName("erased_at").HasDefaultValueSql("now()");
         });
     }
 }

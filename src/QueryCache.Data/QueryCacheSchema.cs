@@ -9,6 +9,7 @@ public static class QueryCacheSchema
     public const string QaPairsView = "v_cached_qa_pairs";
     public const string MigrationsHistoryTable = "__query_cache_migrations";
     public const string JobStateTable = "query_cache_job_state";
+    public const string ErasuresTable = "query_cache_erasures";
 
     /// <summary>Schema of Quartz.NET's ADO.NET job store tables, for clustered scheduling on the same database.</summary>
     public const string QuartzSchema = "querycache_quartz";
@@ -18,7 +19,7 @@ public static class QueryCacheSchema
     public const string EmbeddingIndex = "ix_query_cache_embeddings_embedding_hnsw";
 
     /// <summary>The newest migration; the health check reports a database that has not reached it.</summary>
-    public const string LatestMigration = "20261122224328_AddJobs";
+    public const string LatestMigration = "20261122230603_AddErasure";
 
     public const string LookupFunction = "query_cache_lookup";
     public const string LookupExactFunction = "query_cache_lookup_exact";

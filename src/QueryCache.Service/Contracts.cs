@@ -13,6 +13,12 @@ public sealed record CacheEntry
     /// <summary>The app's user message the question came from. At most one entry per user message (and model).</summary>
     public Guid? UserMessageId { get; init; }
 
+    /// <summary>
+    /// The user who asked, when <see cref="Scope"/> shares the entry within the tenant (no user id): erasing that user
+    /// (<c>InvalidateUserAsync</c>) then removes the entry too. Defaults to the scope's user.
+    /// </summary>
+    public string? AskedByUserId { get; init; }
+
     /// <summary>The app's assistant message that answered it.</summary>
     public Guid? AssistantMessageId { get; init; }
 
@@ -86,4 +92,16 @@ public sealed record CacheConfigUpdate
 
     /// <summary>Lifetime of entries stored without one, greater than zero.</summary>
     public TimeSpan? DefaultTimeToLive { get; init; }
+}
+
+/// <summary>What <c>GetOrAddAsync</c> answered with: a cached answer, or the one the factory produced (and stored).</summary>
+public sealed record CachedAnswer
+{
+    public required string Answer { get; init; }
+
+    /// <summary>True when the answer came from the cache; false when the factory produced it.</summary>
+    public required bool FromCache { get; init; }
+
+    /// <summary>The cache hit when <see cref="FromCache"/>.</summary>
+    public CacheHit? Hit { get; init; }
 }

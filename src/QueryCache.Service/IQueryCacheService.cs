@@ -17,13 +17,25 @@ public interface IQueryCacheService
     Task<CacheHit?> CheckCacheAsync(string question, CacheScope scope,
         double? similarityThreshold = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The cached answer to <paramref name="question"/>, or else the answer <paramref name="answerFactory"/> produces (your
+    /// RAG pipeline), stored for next time. Concurrent misses for the same question and scope in this process share one
+    /// call of the factory (single flight); it runs with the first caller's cancellation token. A factory that throws
+    /// stores nothing and its exception reaches every waiting caller.
+    /// </summary>
+    Task<CachedAnswer> GetOrAddAsync(string question, CacheScope scope, Func<CancellationToken, Task<string>> answerFactory,
+        double? similarityThreshold = null, CancellationToken cancellationToken = default);
+
     /// <summary>Stores an answered question and returns its entry id (0 when a failure dropped the store, with fail-open on).</summary>
     Task<long> AddToCacheAsync(CacheEntry entry, CancellationToken cancellationToken = default);
 
     /// <summary>Removes every entry of a tenant; returns how many went.</summary>
     Task<int> InvalidateTenantAsync(string tenantId, CancellationToken cancellationToken = default);
 
-    /// <summary>Removes every entry private to a user of a tenant (their questions, answers and vectors); returns how many went.</summary>
+    /// <summary>
+    /// Erases a user of a tenant: their private entries and the shared entries made from their questions (questions,
+    /// answers and vectors), and records it so a later backfill does not bring their earlier questions back. Returns how many went.
+    /// </summary>
     Task<int> InvalidateUserAsync(string tenantId, string userId, CancellationToken cancellationToken = default);
 
     /// <summary>Removes the entries made from any of these user or assistant messages; returns how many went.</summary>

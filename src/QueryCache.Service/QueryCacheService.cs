@@ -32,16 +32,25 @@ public sealed class QueryCacheService : IQueryCacheService
     // A re-added user message replaces its entry, but only within the same tenant: a message id never moves an entry across tenants.
     private const string InsertSql = $"""
         INSERT INTO {Schema}.{EmbeddingsTable} AS e
-            (tenant_id, user_id, user_message_id, assistant_message_id, query_text, query_hash, answer, embedding, embedding_model, expires_at)
-        SELECT @TenantId, @UserId, @UserMessageId, @AssistantMessageId, @QueryText, @Hash, @Answer, @Embedding, @Model,
+            (tenant_id, user_id, asked_by, user_message_id, assistant_message_id, query_text, query_hash, answer, embedding, embedding_model, expires_at)
+        SELECT @TenantId, @UserId, @AskedBy, @UserMessageId, @AssistantMessageId, @QueryText, @Hash, @Answer, @Embedding, @Model,
                now() + coalesce(@TimeToLive, c.default_ttl)
         FROM {Schema}.query_cache_effective_config(@TenantId) c
         ON CONFLICT (user_message_id, embedding_model) DO UPDATE
-            SET user_id = excluded.user_id, assistant_message_id = excluded.assistant_message_id,
+            SET user_id = excluded.user_id, asked_by = excluded.asked_by, assistant_message_id = excluded.assistant_message_id,
                 query_text = excluded.query_text, query_hash = excluded.query_hash, answer = excluded.answer,
                 embedding = excluded.embedding, expires_at = excluded.expires_at, created_at = now()
             WHERE e.tenant_id = excluded.tenant_id
         RETURNING e.id
+        """;
+
+    // Erasure: the user's private entries and the shared ones made from their questions, plus a tombstone so a later
+    // backfill does not cache their earlier questions again while the app still holds the messages.
+    private const string EraseUserSql = $"""
+        WITH tombstone AS (
+            INSERT INTO {Schema}.{ErasuresTable} (tenant_id, user_id, erased_at) VALUES (@TenantId, @UserId, now())
+            ON CONFLICT (tenant_id, user_id) DO UPDATE SET erased_at = now())
+        DELETE FROM {Schema}.{EmbeddingsTable} WHERE tenant_id = @TenantId AND (user_id = @UserId OR asked_by = @UserId)
         """;
 
     private const string StatsSql = $"""
@@ -85,6 +94,7 @@ public sealed class QueryCacheService : IQueryCacheService
     private readonly TimeProvider _timeProvider;
     private readonly IEmbeddingGenerator<string, Embedding<float>>? _embeddingGenerator;
     private readonly QueryCacheMaintenance _maintenance;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<string>>> _inFlight = new(StringComparer.Ordinal);
     private long _lookupHits;
     private long _lookupMisses;
 
@@ -156,10 +166,46 @@ public sealed class QueryCacheService : IQueryCacheService
     }
 
     /// <inheritdoc />
+    public async Task<CachedAnswer> GetOrAddAsync(string question, CacheScope scope, Func<CancellationToken, Task<string>> answerFactory,
+        double? similarityThreshold = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(answerFactory);
+        if (await CheckCacheAsync(question, scope, similarityThreshold, cancellationToken).ConfigureAwait(false) is { } hit)
+        {
+            return new CachedAnswer { Answer = hit.Answer, FromCache = true, Hit = hit };
+        }
+
+        var key = string.Join('\u001f', scope.TenantId, scope.UserId, Convert.ToHexString(QueryText.Hash(question)));
+        var flight = new Lazy<Task<string>>(() => ProduceAndStoreAsync(key, question, scope, answerFactory, cancellationToken));
+        var answer = await _inFlight.GetOrAdd(key, flight).Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new CachedAnswer { Answer = answer, FromCache = false };
+    }
+
+    private async Task<string> ProduceAndStoreAsync(string key, string question, CacheScope scope,
+        Func<CancellationToken, Task<string>> answerFactory, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var answer = await answerFactory(cancellationToken).ConfigureAwait(false);
+            await AddToCacheAsync(new CacheEntry { Scope = scope, QueryText = question, Answer = answer }, cancellationToken).ConfigureAwait(false);
+            return answer;
+        }
+        finally
+        {
+            _inFlight.TryRemove(key, out _);
+        }
+    }
+
+    /// <inheritdoc />
     public async Task<long> AddToCacheAsync(CacheEntry entry, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
         Guard.Scope(entry.Scope, "entry.Scope");
+        if (entry.AskedByUserId is not null)
+        {
+            Guard.Identifier(entry.AskedByUserId, "entry.AskedByUserId", "user id");
+        }
+
         Guard.Text(entry.QueryText, "entry.QueryText", "question", MaxQueryTextLength);
         Guard.Text(entry.Answer, "entry.Answer", "answer", MaxAnswerLength);
         if (entry.TimeToLive is { } ttl && ttl <= TimeSpan.Zero)
@@ -182,6 +228,7 @@ public sealed class QueryCacheService : IQueryCacheService
         {
             entry.Scope.TenantId,
             entry.Scope.UserId,
+            AskedBy = entry.AskedByUserId ?? entry.Scope.UserId,
             entry.UserMessageId,
             entry.AssistantMessageId,
             entry.QueryText,
@@ -247,8 +294,7 @@ public sealed class QueryCacheService : IQueryCacheService
     {
         Guard.TenantId(tenantId, nameof(tenantId));
         Guard.Identifier(userId, nameof(userId), "user id");
-        return InvalidateAsync("user", $"DELETE FROM {Schema}.{EmbeddingsTable} WHERE tenant_id = @TenantId AND user_id = @UserId",
-            new { TenantId = tenantId, UserId = userId }, cancellationToken);
+        return InvalidateAsync("user", EraseUserSql, new { TenantId = tenantId, UserId = userId }, cancellationToken);
     }
 
     /// <inheritdoc />

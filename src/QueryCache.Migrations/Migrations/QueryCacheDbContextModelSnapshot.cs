@@ -107,6 +107,10 @@ namespace QueryCache.Migrations.Migrations
                         .HasColumnType("text")
                         .HasColumnName("answer");
 
+                    b.Property<string>("AskedBy")
+                        .HasColumnType("text")
+                        .HasColumnName("asked_by");
+
                     b.Property<Guid?>("AssistantMessageId")
                         .HasColumnType("uuid")
                         .HasColumnName("assistant_message_id");
@@ -181,6 +185,10 @@ namespace QueryCache.Migrations.Migrations
                         .HasDatabaseName("ix_query_cache_embeddings_expires_at")
                         .HasFilter("expires_at IS NOT NULL");
 
+                    b.HasIndex("TenantId", "AskedBy")
+                        .HasDatabaseName("ix_query_cache_embeddings_tenant_asked_by")
+                        .HasFilter("asked_by IS NOT NULL");
+
                     b.HasIndex("TenantId", "QueryHash")
                         .HasDatabaseName("ix_query_cache_embeddings_tenant_hash");
 
@@ -201,6 +209,27 @@ namespace QueryCache.Migrations.Migrations
                         });
 
                     b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
+                });
+
+            modelBuilder.Entity("QueryCache.Data.ErasureRow", b =>
+                {
+                    b.Property<string>("TenantId")
+                        .HasColumnType("text")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("UserId")
+                        .HasColumnType("text")
+                        .HasColumnName("user_id");
+
+                    b.Property<DateTimeOffset>("ErasedAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("erased_at")
+                        .HasDefaultValueSql("now()");
+
+                    b.HasKey("TenantId", "UserId");
+
+                    b.ToTable("query_cache_erasures", "askwealth");
                 });
 
             modelBuilder.Entity("QueryCache.Data.JobStateRow", b =>

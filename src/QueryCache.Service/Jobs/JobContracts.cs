@@ -67,7 +67,7 @@ public sealed record QueryCacheJobStatus
     public long Added { get; init; }
     public long AlreadyCached { get; init; }
 
-    /// <summary>Pairs not cached because of an empty or too long question or answer.</summary>
+    /// <summary>Pairs not cached because of an empty or too long question or answer, or because their user was erased.</summary>
     public long Skipped { get; init; }
 
     /// <summary>Pairs whose embedding failed or was invalid.</summary>

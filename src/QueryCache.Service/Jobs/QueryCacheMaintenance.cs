@@ -70,7 +70,9 @@ internal sealed class QueryCacheMaintenance(
         SELECT p.user_message_id AS "UserMessageId", p.assistant_message_id AS "AssistantMessageId", p.tenant_id AS "TenantId",
                p.user_id AS "UserId", p.question AS "Question", p.answer AS "Answer", p.asked_at AS "AskedAt",
                EXISTS (SELECT 1 FROM {Schema}.{EmbeddingsTable} e
-                       WHERE e.user_message_id = p.user_message_id AND e.embedding_model = @Model) AS "Cached"
+                       WHERE e.user_message_id = p.user_message_id AND e.embedding_model = @Model) AS "Cached",
+               EXISTS (SELECT 1 FROM {Schema}.{ErasuresTable} x
+                       WHERE x.tenant_id = p.tenant_id AND x.user_id = p.user_id AND p.asked_at <= x.erased_at) AS "Erased"
         FROM {Schema}.{QaPairsView} p
         WHERE {PairFilter}
           AND (@AfterAskedAt::timestamptz IS NULL OR (p.asked_at, p.user_message_id) > (@AfterAskedAt, @AfterId))
@@ -80,19 +82,19 @@ internal sealed class QueryCacheMaintenance(
 
     private const string CreateStageSql = """
         CREATE TEMP TABLE IF NOT EXISTS query_cache_backfill_stage (
-            tenant_id text, user_id text, user_message_id uuid, assistant_message_id uuid,
+            tenant_id text, user_id text, asked_by text, user_message_id uuid, assistant_message_id uuid,
             query_text text, query_hash bytea, answer text, embedding vector) ON COMMIT DELETE ROWS
         """;
 
     private const string CopyStageSql = """
-        COPY query_cache_backfill_stage (tenant_id, user_id, user_message_id, assistant_message_id, query_text, query_hash, answer, embedding)
+        COPY query_cache_backfill_stage (tenant_id, user_id, asked_by, user_message_id, assistant_message_id, query_text, query_hash, answer, embedding)
         FROM STDIN (FORMAT BINARY)
         """;
 
     private const string InsertStagedSql = $"""
         INSERT INTO {Schema}.{EmbeddingsTable}
-            (tenant_id, user_id, user_message_id, assistant_message_id, query_text, query_hash, answer, embedding, embedding_model, expires_at)
-        SELECT s.tenant_id, s.user_id, s.user_message_id, s.assistant_message_id, s.query_text, s.query_hash, s.answer, s.embedding,
+            (tenant_id, user_id, asked_by, user_message_id, assistant_message_id, query_text, query_hash, answer, embedding, embedding_model, expires_at)
+        SELECT s.tenant_id, s.user_id, s.asked_by, s.user_message_id, s.assistant_message_id, s.query_text, s.query_hash, s.answer, s.embedding,
                @Model, now() + c.default_ttl
         FROM query_cache_backfill_stage s CROSS JOIN LATERAL {Schema}.query_cache_effective_config(s.tenant_id) c
         ON CONFLICT (user_message_id, embedding_model) DO NOTHING
@@ -290,7 +292,7 @@ internal sealed class QueryCacheMaintenance(
             {
                 alreadyCached++;
             }
-            else if (IsCacheable(pair))
+            else if (!pair.Erased && IsCacheable(pair))
             {
                 toCache.Add(pair);
             }
@@ -329,6 +331,7 @@ internal sealed class QueryCacheMaintenance(
                     await import.StartRowAsync(cancellationToken).ConfigureAwait(false);
                     await import.WriteAsync(pair.TenantId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
                     await import.WriteAsync(_jobOptions.BackfillPrivateToUser ? pair.UserId : null, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await import.WriteAsync(pair.UserId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
                     await import.WriteAsync(pair.UserMessageId, NpgsqlDbType.Uuid, cancellationToken).ConfigureAwait(false);
                     await import.WriteAsync(pair.AssistantMessageId, NpgsqlDbType.Uuid, cancellationToken).ConfigureAwait(false);
                     await import.WriteAsync(pair.Question, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
@@ -490,7 +493,7 @@ internal sealed class QueryCacheMaintenance(
         stored is null ? requested is null : requested is not null && stored.Value == requested.Value.UtcDateTime;
 
     private sealed record PairRow(Guid UserMessageId, Guid AssistantMessageId, string TenantId, string? UserId, string Question,
-        string Answer, DateTime AskedAt, bool Cached);
+        string Answer, DateTime AskedAt, bool Cached, bool Erased);
 
     private sealed record StateRow(string Job, string Status, string? TenantFilter, DateTime? SinceFilter, DateTime? UntilFilter,
         DateTime? CursorAskedAt, Guid? CursorUserMessageId, long? Total, long Processed, long Added, long AlreadyCached, long Skipped,

@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using QueryCache.Data;
 using QueryCache.Tests.Infrastructure;
 
-namespace QueryCache.Tests;
+namespace QueryCache.ReliabilityTests;
 
 /// <summary>Every invalid argument gets an <see cref="ArgumentException"/> that names it and says how to fix it, and nothing is written.</summary>
 public sealed class BadInputTests(DatabaseFixture database) : DatabaseTest(database)

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace QueryCache.Tests.Infrastructure;
+namespace QueryCache.ReliabilityTests;
 
 /// <summary>
 /// A TCP proxy in front of the test server that can play a stopped server: <see cref="StopAsync"/> cuts every open
