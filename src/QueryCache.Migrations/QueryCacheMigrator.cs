@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql;
 using QueryCache.Data;
 
 namespace QueryCache.Migrations;
@@ -8,7 +9,13 @@ namespace QueryCache.Migrations;
 /// <summary>Applies the QueryCache migrations from code: the same result as <c>dotnet ef database update</c>.</summary>
 public static class QueryCacheMigrator
 {
-    /// <summary>Migrates the database to <paramref name="targetMigration"/> (the latest when null; "0" removes everything the migrations created).</summary>
+    // Serializes migrators across processes: two app instances starting together each see the other's migrations.
+    private const long MigrationLockKey = 0x5143_0000;
+
+    /// <summary>
+    /// Migrates the database to <paramref name="targetMigration"/> (the latest when null; "0" removes everything the
+    /// migrations created). Safe to call from several processes at once: they take turns on a PostgreSQL advisory lock.
+    /// </summary>
     /// <param name="connectionString">The application database.</param>
     /// <param name="dimensions">The embedding dimension the <c>vector</c> column is created with.</param>
     /// <param name="targetMigration">Migration name or id to move to; null for the latest.</param>
@@ -16,10 +23,23 @@ public static class QueryCacheMigrator
     public static async Task MigrateAsync(string connectionString, int dimensions = QueryCacheSchema.DefaultDimensions,
         string? targetMigration = null, CancellationToken cancellationToken = default)
     {
-        var context = CreateContext(connectionString, dimensions);
-        await using (context.ConfigureAwait(false))
+        // Unpooled, so closing it really ends the session and with it the lock; no timeout while waiting for a turn.
+        var lockConnection = new NpgsqlConnection(
+            new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, CommandTimeout = 0 }.ConnectionString);
+        await using (lockConnection.ConfigureAwait(false))
         {
-            await context.GetService<IMigrator>().MigrateAsync(targetMigration, cancellationToken).ConfigureAwait(false);
+            await lockConnection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            var lockCommand = new NpgsqlCommand($"SELECT pg_advisory_lock({MigrationLockKey})", lockConnection);
+            await using (lockCommand.ConfigureAwait(false))
+            {
+                await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            var context = CreateContext(connectionString, dimensions);
+            await using (context.ConfigureAwait(false))
+            {
+                await context.GetService<IMigrator>().MigrateAsync(targetMigration, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 

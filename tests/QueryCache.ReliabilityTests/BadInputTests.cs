@@ -1,3 +1,4 @@
+using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using QueryCache.Data;
 using QueryCache.Tests.Infrastructure;
@@ -130,6 +131,89 @@ public sealed class BadInputTests(DatabaseFixture database) : DatabaseTest(datab
     }
 
     private static CacheEntry Valid() => new() { Scope = new CacheScope("t"), QueryText = "q", Answer = "a", Embedding = Good };
+
+    private static float[] With(int index, float value)
+    {
+        var v = (float[])Good.Clone();
+        v[index] = value;
+        return v;
+    }
+}
+
+public sealed class EveryMethodRefusesBadInputTests(DatabaseFixture database) : DatabaseTest(database)
+{
+    private static readonly float[] Good = Vectors.Random(new Random(2));
+
+    [Fact]
+    public async Task Every_public_method_refuses_every_invalid_argument_and_leaves_the_data_byte_for_byte_unchanged()
+    {
+        await using var provider = Database.BuildServices(generator: new CountingEmbeddingGenerator());
+        var cache = provider.GetRequiredService<QueryCacheService>();
+        await cache.AddToCacheAsync(new CacheEntry { Scope = new CacheScope("t", "u"), QueryText = "q", Answer = "a", Embedding = Good, UserMessageId = Guid.NewGuid() });
+        await cache.UpdateConfigAsync(new CacheConfigUpdate { SimilarityThreshold = 0.9 }, "t");
+        var before = await HashAsync();
+
+        var scope = new CacheScope("t");
+        var bad = new List<Func<Task>>
+        {
+            () => cache.CheckCacheAsync(new float[3], scope),
+            () => cache.CheckCacheAsync(With(0, float.NaN), scope),
+            () => cache.CheckCacheAsync(With(1, float.NegativeInfinity), scope),
+            () => cache.CheckCacheAsync(new float[DatabaseFixture.Dimensions], scope),
+            () => cache.CheckCacheAsync(Good, scope, -0.1),
+            () => cache.CheckCacheAsync(Good, scope, 1.5),
+            () => cache.CheckCacheAsync(Good, scope, double.NaN),
+            () => cache.CheckCacheAsync(Good, new CacheScope("")),
+            () => cache.CheckCacheAsync(Good, new CacheScope(new string('x', 20_000))),
+            () => cache.CheckCacheAsync("", scope),
+            () => cache.CheckCacheAsync(new string('q', 9_000), scope),
+            () => cache.CheckCacheAsync("q", scope, 1.5),
+            () => cache.GetOrAddAsync("", scope, _ => Task.FromResult("a")),
+            () => cache.GetOrAddAsync("q", new CacheScope(" "), _ => Task.FromResult("a")),
+            () => cache.GetOrAddAsync("q", scope, null!),
+            () => cache.AddToCacheAsync(null!),
+            () => cache.AddToCacheAsync(new CacheEntry { Scope = scope, QueryText = "q", Answer = "a", Embedding = Good, TimeToLive = TimeSpan.FromHours(-1) }),
+            () => cache.AddToCacheAsync(new CacheEntry { Scope = scope, QueryText = "q", Answer = "", Embedding = Good }),
+            () => cache.AddToCacheAsync(new CacheEntry { Scope = scope, QueryText = "q", Answer = new string('a', 300_000), Embedding = Good }),
+            () => cache.AddToCacheAsync(new CacheEntry { Scope = scope, QueryText = "q", Answer = "a", Embedding = With(2, float.NaN) }),
+            () => cache.AddToCacheAsync(new CacheEntry { Scope = scope, QueryText = "q", Answer = "a", Embedding = Good, AskedByUserId = "" }),
+            () => cache.InvalidateTenantAsync(""),
+            () => cache.InvalidateUserAsync("t", " "),
+            () => cache.InvalidateUserAsync("", "u"),
+            () => cache.InvalidateMessagesAsync([]),
+            () => cache.InvalidateMessagesAsync(null!),
+            () => cache.GetCacheStatsAsync(""),
+            () => cache.GetConfigAsync("\0"),
+            () => cache.UpdateConfigAsync(new CacheConfigUpdate { SimilarityThreshold = -0.1 }),
+            () => cache.UpdateConfigAsync(new CacheConfigUpdate { SimilarityThreshold = 1.5 }, "t"),
+            () => cache.UpdateConfigAsync(new CacheConfigUpdate { SimilarityThreshold = double.NaN }),
+            () => cache.UpdateConfigAsync(new CacheConfigUpdate { MaxCacheEntries = -5 }),
+            () => cache.UpdateConfigAsync(new CacheConfigUpdate { MaxCacheEntries = 0 }, "t"),
+            () => cache.UpdateConfigAsync(new CacheConfigUpdate { DefaultTimeToLive = TimeSpan.FromSeconds(-1) }),
+            () => cache.UpdateConfigAsync(null!),
+            () => cache.ResetConfigAsync(""),
+            () => cache.PopulateFromExistingAsync(new BackfillRequest { TenantId = "" }),
+        };
+
+        foreach (var (call, index) in bad.Select((c, i) => (c, i)))
+        {
+            var error = await Assert.ThrowsAnyAsync<ArgumentException>(call);
+            Assert.False(string.IsNullOrWhiteSpace(error.ParamName), $"call {index}: no parameter named in '{error.Message}'");
+            Assert.True(error.Message.Length > error.ParamName!.Length + 20, $"call {index}: the message '{error.Message}' does not say how to fix it");
+        }
+
+        Assert.Equal(before, await HashAsync());
+    }
+
+    private async Task<string> HashAsync()
+    {
+        await using var connection = await OpenAsync();
+        return await connection.ExecuteScalarAsync<string>("""
+            SELECT md5(coalesce((SELECT string_agg(e::text, '|' ORDER BY id) FROM askwealth.query_cache_embeddings e), '')
+                    || coalesce((SELECT string_agg(c::text, '|' ORDER BY id) FROM askwealth.query_cache_config c), '')
+                    || coalesce((SELECT string_agg(x::text, '|' ORDER BY tenant_id, user_id) FROM askwealth.query_cache_erasures x), ''))
+            """) ?? "";
+    }
 
     private static float[] With(int index, float value)
     {
