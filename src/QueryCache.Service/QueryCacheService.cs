@@ -94,7 +94,7 @@ public sealed class QueryCacheService : IQueryCacheService
     private readonly TimeProvider _timeProvider;
     private readonly IEmbeddingGenerator<string, Embedding<float>>? _embeddingGenerator;
     private readonly QueryCacheMaintenance _maintenance;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<string>>> _inFlight = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<CachedAnswer>>> _inFlight = new(StringComparer.Ordinal);
     private long _lookupHits;
     private long _lookupMisses;
 
@@ -176,19 +176,24 @@ public sealed class QueryCacheService : IQueryCacheService
         }
 
         var key = string.Join('\u001f', scope.TenantId, scope.UserId, Convert.ToHexString(QueryText.Hash(question)));
-        var flight = new Lazy<Task<string>>(() => ProduceAndStoreAsync(key, question, scope, answerFactory, cancellationToken));
-        var answer = await _inFlight.GetOrAdd(key, flight).Value.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return new CachedAnswer { Answer = answer, FromCache = false };
+        var flight = new Lazy<Task<CachedAnswer>>(() => ProduceAndStoreAsync(key, question, scope, answerFactory, similarityThreshold, cancellationToken));
+        return await _inFlight.GetOrAdd(key, flight).Value.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<string> ProduceAndStoreAsync(string key, string question, CacheScope scope,
-        Func<CancellationToken, Task<string>> answerFactory, CancellationToken cancellationToken)
+    private async Task<CachedAnswer> ProduceAndStoreAsync(string key, string question, CacheScope scope,
+        Func<CancellationToken, Task<string>> answerFactory, double? similarityThreshold, CancellationToken cancellationToken)
     {
         try
         {
+            // A caller whose miss came just before another flight stored the answer finds it here instead of recomputing.
+            if (await CheckCacheAsync(question, scope, similarityThreshold, cancellationToken).ConfigureAwait(false) is { } hit)
+            {
+                return new CachedAnswer { Answer = hit.Answer, FromCache = true, Hit = hit };
+            }
+
             var answer = await answerFactory(cancellationToken).ConfigureAwait(false);
             await AddToCacheAsync(new CacheEntry { Scope = scope, QueryText = question, Answer = answer }, cancellationToken).ConfigureAwait(false);
-            return answer;
+            return new CachedAnswer { Answer = answer, FromCache = false };
         }
         finally
         {

@@ -99,6 +99,10 @@ public sealed class DatabaseFixture : IAsyncLifetime
             options.ConnectionString = ConnectionString;
             options.Dimensions = Dimensions;
             options.EmbeddingModel = EmbeddingModel;
+            // The machine is shared and the suites run in parallel: a slow lookup must not pass for a miss.
+            // Fail-open tests set their own short timeouts.
+            options.LookupTimeout = TimeSpan.FromSeconds(10);
+            options.StoreTimeout = TimeSpan.FromSeconds(10);
             configure?.Invoke(options);
         });
         return collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
