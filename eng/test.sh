@@ -21,7 +21,7 @@ eng/ef-smoke.sh "$QUERYCACHE_TEST_CONNECTION"
 results=$ROOT/artifacts/test-results
 rm -rf "$results"
 status=0
-dotnet test QueryCache.sln -c Release --no-build --logger "trx;LogFileName=tests.trx" --results-directory "$results" || status=$?
+dotnet test QueryCache.sln -c Release --no-build --logger "trx;LogFilePrefix=tests" --results-directory "$results" || status=$?
 
 passed=0 failed=0 skipped=0 found=0
 for trx in "$results"/*.trx; do
