@@ -104,6 +104,7 @@ foreach (var size in sizes)
         o.EmbeddingModel = Model;
         o.LookupTimeout = TimeSpan.FromSeconds(30);
     });
+    services.Configure<QueryCacheJobOptions>(o => o.VacuumAfterDeletedEntries = 0);
     await using var provider = services.BuildServiceProvider();
     var cache = provider.GetRequiredService<QueryCacheService>();
     foreach (var q in data.Queries.Take(100))
@@ -273,6 +274,12 @@ foreach (var size in sizes)
     await lookups;
     r["lookup_during_cleanup_p50_ms"] = P(during, 50);
     r["lookup_during_cleanup_p99_ms"] = P(during, 99);
+    await using (var vacuum = await ds.OpenConnectionAsync())
+    {
+        var watch = Stopwatch.StartNew();
+        await vacuum.ExecuteAsync("VACUUM (ANALYZE) askwealth.query_cache_embeddings", commandTimeout: 0);
+        r["vacuum_after_cleanup_s"] = Math.Round(watch.Elapsed.TotalSeconds, 1);
+    }
 
     await ds.DisposeAsync();
     results.Add(r);

@@ -29,6 +29,9 @@ internal sealed class QueryCacheDataSource : IAsyncDisposable
             builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
         }
 
+        // The cache leaves no session state behind (its settings are function-local, its locks released explicitly), so
+        // skip the reset round trip Npgsql otherwise runs when a pooled connection is reused.
+        builder.ConnectionStringBuilder.NoResetOnClose = true;
         builder.UseVector();
         builder.Name = "QueryCache";
         return builder.Build();
