@@ -94,7 +94,8 @@ init_cluster() {
 listen_addresses = '127.0.0.1'
 unix_socket_directories = ''
 max_connections = 200
-shared_buffers = 512MB
+shared_buffers = ${QUERYCACHE_PG_SHARED_BUFFERS:-2GB}
+effective_cache_size = 8GB
 maintenance_work_mem = 1GB
 fsync = ${QUERYCACHE_PG_FSYNC:-on}
 CONF
