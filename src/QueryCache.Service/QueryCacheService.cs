@@ -46,11 +46,11 @@ public sealed class QueryCacheService : IQueryCacheService
 
     // Erasure: the user's private entries and the shared ones made from their questions, plus a tombstone so a later
     // backfill does not cache their earlier questions again while the app still holds the messages.
-    private const string EraseUserSql = $"""
+    private static readonly string EraseUserSql = $"""
         WITH tombstone AS (
             INSERT INTO {Schema}.{ErasuresTable} (tenant_id, user_id, erased_at) VALUES (@TenantId, @UserId, now())
             ON CONFLICT (tenant_id, user_id) DO UPDATE SET erased_at = now())
-        DELETE FROM {Schema}.{EmbeddingsTable} WHERE tenant_id = @TenantId AND (user_id = @UserId OR asked_by = @UserId)
+        {DeleteInIdOrder("tenant_id = @TenantId AND (user_id = @UserId OR asked_by = @UserId)")}
         """;
 
     private const string StatsSql = $"""
@@ -290,7 +290,7 @@ public sealed class QueryCacheService : IQueryCacheService
     public Task<int> InvalidateTenantAsync(string tenantId, CancellationToken cancellationToken = default)
     {
         Guard.TenantId(tenantId, nameof(tenantId));
-        return InvalidateAsync("tenant", $"DELETE FROM {Schema}.{EmbeddingsTable} WHERE tenant_id = @TenantId",
+        return InvalidateAsync("tenant", DeleteInIdOrder("tenant_id = @TenantId"),
             new { TenantId = tenantId }, cancellationToken);
     }
 
@@ -313,13 +313,13 @@ public sealed class QueryCacheService : IQueryCacheService
         }
 
         return InvalidateAsync("messages",
-            $"DELETE FROM {Schema}.{EmbeddingsTable} WHERE user_message_id = ANY(@Ids) OR assistant_message_id = ANY(@Ids)",
+            DeleteInIdOrder("user_message_id = ANY(@Ids) OR assistant_message_id = ANY(@Ids)"),
             new { Ids = ids }, cancellationToken);
     }
 
     /// <inheritdoc />
     public Task<int> InvalidateAllAsync(CancellationToken cancellationToken = default) =>
-        InvalidateAsync("all", $"DELETE FROM {Schema}.{EmbeddingsTable}", null, cancellationToken);
+        InvalidateAsync("all", DeleteInIdOrder("true"), null, cancellationToken);
 
     /// <inheritdoc />
     public async Task<CacheStats> GetCacheStatsAsync(string? tenantId = null, CancellationToken cancellationToken = default)
@@ -529,6 +529,13 @@ public sealed class QueryCacheService : IQueryCacheService
     /// <summary>A database failure or timeout, as opposed to the caller's cancellation or a programming error.</summary>
     private static bool IsCacheFailure(Exception exception, CancellationToken cancellationToken) =>
         !cancellationToken.IsCancellationRequested && exception is TimeoutException or NpgsqlException or System.Net.Sockets.SocketException;
+
+    /// <summary>
+    /// A bulk delete that locks its rows in id order, so two running at once wait for each other instead of
+    /// deadlocking. <paramref name="filter"/> is one of this class's constant SQL fragments, never user input.
+    /// </summary>
+    private static string DeleteInIdOrder(string filter) =>
+        $"DELETE FROM {Schema}.{EmbeddingsTable} WHERE id IN (SELECT id FROM {Schema}.{EmbeddingsTable} WHERE {filter} ORDER BY id FOR UPDATE)";
 
     private static DateTimeOffset? ToOffset(DateTime? value) =>
         value is { } v ? new DateTimeOffset(DateTime.SpecifyKind(v, DateTimeKind.Utc)) : null;
