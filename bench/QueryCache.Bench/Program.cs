@@ -1,6 +1,6 @@
 // QueryCache benchmark: lookup latency and throughput through QueryCacheService, correctness against an exact scan,
 // bulk load, index build, storage, store latency and cleanup, with reference figures measured in the same run.
-// Run: eng/bench.sh [--sizes 10000,100000] [--dims 1536] [--queries 400]
+// Run: eng/bench.sh [--sizes 10000,100000] [--dims 1536] [--queries 400] [--hit-recording Immediate|Batched|None]
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -17,6 +17,7 @@ using QueryCache.Migrations;
 var sizes = Arg("--sizes", "10000,100000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 var dims = int.Parse(Arg("--dims", "1536"), CultureInfo.InvariantCulture);
 var queryCount = int.Parse(Arg("--queries", "400"), CultureInfo.InvariantCulture);
+var hitRecording = Enum.Parse<HitRecordingMode>(Arg("--hit-recording", nameof(HitRecordingMode.Immediate)), ignoreCase: true);
 var server = Arg("--connection", Environment.GetEnvironmentVariable("QUERYCACHE_CONNECTION") ?? "")
     is { Length: > 0 } cs ? cs : throw new InvalidOperationException("Set QUERYCACHE_CONNECTION or pass --connection (eng/bench.sh does).");
 const double Threshold = 0.85;
@@ -26,7 +27,7 @@ var results = new List<Dictionary<string, object>>();
 foreach (var size in sizes)
 {
     Console.WriteLine($"== {size:N0} entries x {dims} dimensions ==");
-    var r = new Dictionary<string, object> { ["entries"] = size, ["dimensions"] = dims };
+    var r = new Dictionary<string, object> { ["entries"] = size, ["dimensions"] = dims, ["hit_recording"] = hitRecording.ToString() };
     var data = Data.Generate(size, dims, queryCount);
     var db = await CreateDatabaseAsync(server, $"querycache_bench_{size}");
     await QueryCacheMigrator.MigrateAsync(db, dims);
@@ -103,6 +104,7 @@ foreach (var size in sizes)
         o.Dimensions = dims;
         o.EmbeddingModel = Model;
         o.LookupTimeout = TimeSpan.FromSeconds(30);
+        o.HitRecording = hitRecording;
     });
     services.Configure<QueryCacheJobOptions>(o => o.VacuumAfterDeletedEntries = 0);
     await using var provider = services.BuildServiceProvider();

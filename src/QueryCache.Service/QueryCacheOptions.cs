@@ -12,6 +12,12 @@ public enum HitRecordingMode
 
     /// <summary>Not at all: lookups are read-only, and size-capped eviction falls back to entry age.</summary>
     None,
+
+    /// <summary>
+    /// Counted in memory and written every <see cref="QueryCacheOptions.HitFlushInterval"/> in one statement, so a hit
+    /// costs no write on the lookup's path. A crash loses at most one interval of counts.
+    /// </summary>
+    Batched,
 }
 
 /// <summary>Options of the query cache, bound from <c>AddQueryCache</c> and validated when the host starts.</summary>
@@ -54,6 +60,10 @@ public sealed class QueryCacheOptions
 
     /// <summary>How hits are recorded; see <see cref="HitRecordingMode"/>.</summary>
     public HitRecordingMode HitRecording { get; set; } = HitRecordingMode.Immediate;
+
+    /// <summary>How often batched hit counts are written (<see cref="HitRecordingMode.Batched"/>).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan HitFlushInterval { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 [OptionsValidator]

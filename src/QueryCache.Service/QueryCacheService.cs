@@ -16,7 +16,7 @@ namespace QueryCache;
 /// changes report database errors to the caller. Connections are created closed: Dapper opens and closes them
 /// around each command, so a connection returns to the pool as soon as its command completes.
 /// </summary>
-public sealed class QueryCacheService : IQueryCacheService
+public sealed class QueryCacheService : IQueryCacheService, IAsyncDisposable
 {
     private const string HitColumns = """
         entry_id AS "EntryId", query_text AS "QueryText", answer AS "Answer", similarity AS "Similarity",
@@ -95,6 +95,13 @@ public sealed class QueryCacheService : IQueryCacheService
     private readonly IEmbeddingGenerator<string, Embedding<float>>? _embeddingGenerator;
     private readonly QueryCacheMaintenance _maintenance;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<CachedAnswer>>> _inFlight = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, int> _pendingHits = new();
+    private readonly ITimer? _hitFlushTimer;
+    private readonly SemaphoreSlim _flushing = new(1, 1);
+
+    // One statement over arrays sorted by id: instances flushing the same entries lock them in the same order.
+    private const string FlushHitsSql =
+        $"SELECT count({Schema}.{RecordHitFunction}(h.id, h.hits)) FROM unnest(@Ids, @Hits) AS h(id, hits)";
     private long _lookupHits;
     private long _lookupMisses;
 
@@ -114,9 +121,57 @@ public sealed class QueryCacheService : IQueryCacheService
         _timeProvider = timeProvider;
         _embeddingGenerator = embeddingGenerator;
         _maintenance = maintenance;
+        if (_options.HitRecording == HitRecordingMode.Batched)
+        {
+            _hitFlushTimer = timeProvider.CreateTimer(_ => _ = FlushHitsAsync(), null, _options.HitFlushInterval, _options.HitFlushInterval);
+        }
     }
 
     private bool RecordHits => _options.HitRecording == HitRecordingMode.Immediate;
+
+    /// <summary>Writes the batched hit counts now (also done every <see cref="QueryCacheOptions.HitFlushInterval"/> and on dispose).</summary>
+    public async Task FlushHitsAsync(CancellationToken cancellationToken = default)
+    {
+        if (_pendingHits.IsEmpty)
+        {
+            return;
+        }
+
+        await _flushing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var ids = _pendingHits.Keys.Order().ToArray();
+            var hits = new int[ids.Length];
+            for (var i = 0; i < ids.Length; i++)
+            {
+                _pendingHits.TryRemove(ids[i], out hits[i]);
+            }
+
+            using var connection = _dataSource.CreateConnection();
+            await connection.ExecuteAsync(new CommandDefinition(FlushHitsSql, new { Ids = ids, Hits = hits },
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
+        {
+            // Hit counts are statistics: a failed flush drops them rather than fail or grow without bound.
+            _metrics.Error("hits");
+            Log.HitFlushFailed(_logger, ex);
+        }
+        finally
+        {
+            _flushing.Release();
+        }
+    }
+
+    /// <summary>Stops the flush timer and writes the last batched hit counts.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_hitFlushTimer is not null)
+        {
+            await _hitFlushTimer.DisposeAsync().ConfigureAwait(false);
+            await FlushHitsAsync().ConfigureAwait(false);
+        }
+    }
 
     /// <inheritdoc />
     public Task<CacheHit?> CheckCacheAsync(ReadOnlyMemory<float> embedding, CacheScope scope,
@@ -461,6 +516,11 @@ public sealed class QueryCacheService : IQueryCacheService
             }
 
             hit = null;
+        }
+
+        if (hit is not null && _options.HitRecording == HitRecordingMode.Batched)
+        {
+            _pendingHits.AddOrUpdate(hit.EntryId, 1, static (_, count) => count + 1);
         }
 
         var elapsed = _timeProvider.GetElapsedTime(started);

@@ -452,4 +452,39 @@ public sealed class QueryCacheServiceTests(DatabaseFixture database) : DatabaseT
         Assert.NotNull(await cache.CheckCacheAsync(vector, Tenant("t")));
         Assert.Equal(0, (await cache.GetCacheStatsAsync()).TotalCacheHits);
     }
+
+    [Fact]
+    public async Task Batched_hit_recording_writes_the_counts_on_its_interval_and_on_dispose()
+    {
+        var (provider, cache) = Create(o =>
+        {
+            o.HitRecording = HitRecordingMode.Batched;
+            o.HitFlushInterval = TimeSpan.FromSeconds(2);
+        });
+        var first = Vectors.Random(_rng);
+        var second = Vectors.Random(_rng);
+        var firstId = await cache.AddToCacheAsync(Entry(Tenant("t"), first, "first"));
+        var secondId = await cache.AddToCacheAsync(Entry(Tenant("t"), second, "second"));
+        await using var connection = await OpenAsync();
+        const string Hits = "SELECT hit_count FROM askwealth.query_cache_embeddings WHERE id = @id";
+
+        // Counted in memory first: the lookups themselves write nothing.
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.NotNull(await cache.CheckCacheAsync(first, Tenant("t")));
+        }
+
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>(Hits, new { id = firstId }));
+        for (var attempt = 0; attempt < 50 && await connection.ExecuteScalarAsync<long>(Hits, new { id = firstId }) < 3; attempt++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(3, await connection.ExecuteScalarAsync<long>(Hits, new { id = firstId }));
+
+        // Whatever is still pending when the host shuts down is written on dispose.
+        Assert.NotNull(await cache.CheckCacheAsync(second, Tenant("t")));
+        await provider.DisposeAsync();
+        Assert.Equal(1, await connection.ExecuteScalarAsync<long>(Hits, new { id = secondId }));
+    }
 }

@@ -26,6 +26,9 @@ internal static partial class Log
     [LoggerMessage(1012, LogLevel.Warning, "Cache store for tenant {TenantId} took longer than {TimeoutMs} ms; the entry was dropped (fail-open).")]
     public static partial void StoreTimedOut(ILogger logger, string tenantId, double timeoutMs);
 
+    [LoggerMessage(1013, LogLevel.Warning, "Writing batched cache hit counts failed; those counts were dropped.")]
+    public static partial void HitFlushFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(1020, LogLevel.Information, "Invalidated {Count} cache entries ({Scope}).")]
     public static partial void Invalidated(ILogger logger, int count, string scope);
 
