@@ -195,11 +195,65 @@ public sealed class QueryCacheService : IQueryCacheService, IAsyncDisposable
     public async Task<CacheHit?> CheckCacheAsync(string question, CacheScope scope,
         double? similarityThreshold = null, CancellationToken cancellationToken = default)
     {
+        GuardTextLookup(question, scope, similarityThreshold);
+        return (await LookupTextAsync(question, scope, similarityThreshold, default, cancellationToken).ConfigureAwait(false)).Hit;
+    }
+
+    /// <inheritdoc />
+    public async Task<CachedAnswer> GetOrAddAsync(string question, CacheScope scope, Func<CancellationToken, Task<string>> answerFactory,
+        double? similarityThreshold = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(answerFactory);
+        GuardTextLookup(question, scope, similarityThreshold);
+        var (hit, embedding) = await LookupTextAsync(question, scope, similarityThreshold, default, cancellationToken).ConfigureAwait(false);
+        if (hit is not null)
+        {
+            return new CachedAnswer { Answer = hit.Answer, FromCache = true, Hit = hit };
+        }
+
+        var key = string.Join('\u001f', scope.TenantId, scope.UserId, Convert.ToHexString(QueryText.Hash(question)));
+        var flight = new Lazy<Task<CachedAnswer>>(() =>
+            ProduceAndStoreAsync(key, question, embedding, scope, answerFactory, similarityThreshold, cancellationToken));
+        return await _inFlight.GetOrAdd(key, flight).Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<CachedAnswer> ProduceAndStoreAsync(string key, string question, ReadOnlyMemory<float> embedding, CacheScope scope,
+        Func<CancellationToken, Task<string>> answerFactory, double? similarityThreshold, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // A caller whose miss came just before another flight stored the answer finds it here instead of recomputing.
+            if ((await LookupTextAsync(question, scope, similarityThreshold, embedding, cancellationToken).ConfigureAwait(false)).Hit is { } hit)
+            {
+                return new CachedAnswer { Answer = hit.Answer, FromCache = true, Hit = hit };
+            }
+
+            var answer = await answerFactory(cancellationToken).ConfigureAwait(false);
+            await AddToCacheAsync(new CacheEntry { Scope = scope, QueryText = question, Answer = answer, Embedding = embedding },
+                cancellationToken).ConfigureAwait(false);
+            return new CachedAnswer { Answer = answer, FromCache = false };
+        }
+        finally
+        {
+            _inFlight.TryRemove(key, out _);
+        }
+    }
+
+    private static void GuardTextLookup(string question, CacheScope scope, double? similarityThreshold)
+    {
         Guard.Text(question, nameof(question), "question", MaxQueryTextLength);
         Guard.Scope(scope, nameof(scope));
         Guard.Threshold(similarityThreshold, nameof(similarityThreshold));
-        Log.LookupText(_logger, scope.TenantId, question);
+    }
 
+    /// <summary>
+    /// The exact-match path, then the vector path with <paramref name="embedding"/> (embedded here when empty). Returns
+    /// the embedding it used, so a caller that stores the answer next does not embed the question again.
+    /// </summary>
+    private async Task<(CacheHit? Hit, ReadOnlyMemory<float> Embedding)> LookupTextAsync(string question, CacheScope scope,
+        double? similarityThreshold, ReadOnlyMemory<float> embedding, CancellationToken cancellationToken)
+    {
+        Log.LookupText(_logger, scope.TenantId, question);
         if (_options.ExactMatch)
         {
             var exact = await LookupAsync("exact", scope, ct => QueryHitAsync(LookupExactSql, new
@@ -212,48 +266,16 @@ public sealed class QueryCacheService : IQueryCacheService, IAsyncDisposable
             }, ct), cancellationToken).ConfigureAwait(false);
             if (exact is not null)
             {
-                return exact;
+                return (exact, embedding);
             }
         }
 
-        var embedding = await EmbedAsync(question, cancellationToken).ConfigureAwait(false);
-        return await CheckCacheAsync(embedding, scope, similarityThreshold, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <inheritdoc />
-    public async Task<CachedAnswer> GetOrAddAsync(string question, CacheScope scope, Func<CancellationToken, Task<string>> answerFactory,
-        double? similarityThreshold = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(answerFactory);
-        if (await CheckCacheAsync(question, scope, similarityThreshold, cancellationToken).ConfigureAwait(false) is { } hit)
+        if (embedding.IsEmpty)
         {
-            return new CachedAnswer { Answer = hit.Answer, FromCache = true, Hit = hit };
+            embedding = await EmbedAsync(question, cancellationToken).ConfigureAwait(false);
         }
 
-        var key = string.Join('\u001f', scope.TenantId, scope.UserId, Convert.ToHexString(QueryText.Hash(question)));
-        var flight = new Lazy<Task<CachedAnswer>>(() => ProduceAndStoreAsync(key, question, scope, answerFactory, similarityThreshold, cancellationToken));
-        return await _inFlight.GetOrAdd(key, flight).Value.WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task<CachedAnswer> ProduceAndStoreAsync(string key, string question, CacheScope scope,
-        Func<CancellationToken, Task<string>> answerFactory, double? similarityThreshold, CancellationToken cancellationToken)
-    {
-        try
-        {
-            // A caller whose miss came just before another flight stored the answer finds it here instead of recomputing.
-            if (await CheckCacheAsync(question, scope, similarityThreshold, cancellationToken).ConfigureAwait(false) is { } hit)
-            {
-                return new CachedAnswer { Answer = hit.Answer, FromCache = true, Hit = hit };
-            }
-
-            var answer = await answerFactory(cancellationToken).ConfigureAwait(false);
-            await AddToCacheAsync(new CacheEntry { Scope = scope, QueryText = question, Answer = answer }, cancellationToken).ConfigureAwait(false);
-            return new CachedAnswer { Answer = answer, FromCache = false };
-        }
-        finally
-        {
-            _inFlight.TryRemove(key, out _);
-        }
+        return (await CheckCacheAsync(embedding, scope, similarityThreshold, cancellationToken).ConfigureAwait(false), embedding);
     }
 
     /// <inheritdoc />
