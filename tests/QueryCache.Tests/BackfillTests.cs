@@ -123,7 +123,7 @@ public sealed class BackfillTests(DatabaseFixture database) : DatabaseTest(datab
         await using var provider = Database.BuildServices(generator: new GatedEmbeddingGenerator(gate.Task));
         var cache = provider.GetRequiredService<QueryCacheService>();
         var first = cache.PopulateFromExistingAsync();
-        await WaitForAsync(async () => (await ReadStatusAsync(provider))?.Status == "running");
+        await Eventually.TrueAsync(async () => (await ReadStatusAsync(provider))?.Status == "running");
 
         var busy = await Assert.ThrowsAsync<QueryCacheJobBusyException>(() => cache.PopulateFromExistingAsync());
         Assert.Contains("already running", busy.Message);
@@ -145,21 +145,6 @@ public sealed class BackfillTests(DatabaseFixture database) : DatabaseTest(datab
             FROM askwealth.query_cache_embeddings e
             """);
         Assert.Equal((answered, answered, answered), (entries, distinct, matched));
-    }
-
-    internal static async Task WaitForAsync(Func<Task<bool>> condition)
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        Assert.Fail("the condition was not met within 10 s");
     }
 
     /// <summary>Kills the backfill's database connection (the holder of its advisory lock) on the given embedding call.</summary>

@@ -76,11 +76,11 @@ public sealed class CleanupAndSchedulingTests(DatabaseFixture database) : Databa
         try
         {
             await first.GetRequiredService<IQueryCacheJobs>().TriggerCleanupAsync();
-            await BackfillTests.WaitForAsync(() => Task.FromResult(executions.Any(e => e.Job == "querycache-cleanup")));
+            await Eventually.TrueAsync(() => Task.FromResult(executions.Any(e => e.Job == "querycache-cleanup")));
 
             await first.GetRequiredService<IQueryCacheJobs>().TriggerBackfillAsync();
             await second.GetRequiredService<IQueryCacheJobs>().TriggerBackfillAsync();
-            await BackfillTests.WaitForAsync(() => Task.FromResult(executions.Count(e => e.Job == "querycache-backfill") == 2));
+            await Eventually.TrueAsync(() => Task.FromResult(executions.Count(e => e.Job == "querycache-backfill") == 2));
             await Task.Delay(TimeSpan.FromSeconds(2));
         }
         finally
