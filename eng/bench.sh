@@ -5,8 +5,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-if [ -z "${QUERYCACHE_CONNECTION:-}" ]; then
-  QUERYCACHE_CONNECTION=$(eng/db.sh start)
-fi
+# db.sh start prints QUERYCACHE_CONNECTION as it is when it is set, and otherwise starts the local server.
+QUERYCACHE_CONNECTION=$(eng/db.sh start)
 export QUERYCACHE_CONNECTION
 dotnet run -c Release --project bench/QueryCache.Bench -- "$@"
