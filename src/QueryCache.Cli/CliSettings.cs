@@ -1,62 +1,80 @@
 using System.ClientModel;
-using System.Globalization;
-using System.Text.Json;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
 using Npgsql;
 using OpenAI;
-using QueryCache.Data;
+using QueryCache.Migrations;
 
 namespace QueryCache.Cli;
 
-/// <summary>Where the CLI's database and embedding model come from: an option, else the environment, else the config file.</summary>
-internal sealed record CliSettings(string ConnectionString, int Dimensions, string EmbeddingModel, string? EmbeddingEndpoint, string? EmbeddingApiKey)
+/// <summary>
+/// Where the CLI's database and embedding model come from, highest first: a command-line option, the environment
+/// (<c>QUERYCACHE_*</c>), the JSON config file (<c>--config</c>, else <c>./querycache.json</c> when it exists), with the
+/// same keys in the file as the properties here.
+/// </summary>
+internal sealed class CliSettings : MigrationSettings
 {
-    public const string ConnectionVariable = "QUERYCACHE_CONNECTION";
-    public const string DimensionsVariable = "QUERYCACHE_DIMENSIONS";
     public const string EndpointVariable = "QUERYCACHE_EMBEDDING_ENDPOINT";
     public const string ModelVariable = "QUERYCACHE_EMBEDDING_MODEL";
     public const string ApiKeyVariable = "QUERYCACHE_EMBEDDING_API_KEY";
     public const string DefaultConfigFile = "querycache.json";
 
+    public override IReadOnlyDictionary<string, string> EnvironmentKeys { get; } = new Dictionary<string, string>
+    {
+        [ConnectionVariable] = nameof(ConnectionString),
+        [DimensionsVariable] = nameof(Dimensions),
+        [EndpointVariable] = nameof(EmbeddingEndpoint),
+        [ModelVariable] = nameof(EmbeddingModel),
+        [ApiKeyVariable] = nameof(EmbeddingApiKey),
+    };
+
+    /// <summary>An OpenAI-compatible embeddings endpoint; without one the built-in offline embedder is used.</summary>
+    public string? EmbeddingEndpoint { get; set; }
+
+    /// <summary>The model to call at <see cref="EmbeddingEndpoint"/>; its name is stored with every entry.</summary>
+    public string? EmbeddingModel { get; set; }
+
+    public string? EmbeddingApiKey { get; set; }
+
     public bool UsesLocalEmbedder => EmbeddingEndpoint is null;
 
-    public static CliSettings Resolve(string? connectionOption, string? configPath, Func<string, string?> environment)
+    /// <summary>The model name entries are stored under.</summary>
+    public string ModelName => UsesLocalEmbedder ? LocalNgramEmbeddingGenerator.ModelName : EmbeddingModel!;
+
+    public static CliSettings Load(string? connectionOption, string? configPath, Func<string, string?> environment)
     {
-        var file = ReadConfigFile(configPath);
-        var connection = connectionOption ?? environment(ConnectionVariable) ?? file.GetValueOrDefault("ConnectionString");
-        if (string.IsNullOrWhiteSpace(connection))
+        var builder = new ConfigurationBuilder();
+        if (configPath is not null && !File.Exists(configPath))
         {
-            throw new CliUsageException(
-                $"No database to work on: pass --connection \"Host=...;Database=...\", set {ConnectionVariable}, or put \"ConnectionString\" in {DefaultConfigFile}. " +
-                $"For a local PostgreSQL with pgvector: export {ConnectionVariable}=$(eng/db.sh start)");
+            throw new CliUsageException($"The config file '{configPath}' does not exist; pass the path of a JSON file like {{\"ConnectionString\": \"Host=...\"}}.");
         }
 
+        var file = Path.GetFullPath(configPath ?? DefaultConfigFile);
+        builder.AddJsonFile(file, optional: true, reloadOnChange: false)
+            .AddInMemoryCollection(new CliSettings().FromEnvironment(environment))
+            .AddInMemoryCollection(connectionOption is null ? [] : [KeyValuePair.Create(nameof(ConnectionString), (string?)connectionOption)]);
+
+        IConfiguration configuration;
         try
         {
-            _ = new NpgsqlConnectionStringBuilder(connection);
+            configuration = builder.Build();
         }
-        catch (ArgumentException ex)
+        catch (InvalidDataException ex)
         {
-            throw new CliUsageException($"The connection string is not valid ({ex.Message}); it looks like \"Host=127.0.0.1;Port=5432;Database=app;Username=...;Password=...\".");
+            throw new CliUsageException($"The config file '{file}' is not valid JSON ({ex.InnerException?.Message ?? ex.Message}).");
         }
 
-        var dimensionsText = environment(DimensionsVariable) ?? file.GetValueOrDefault("Dimensions");
-        var dimensions = QueryCacheSchema.DefaultDimensions;
-        if (dimensionsText is not null && (!int.TryParse(dimensionsText, NumberStyles.None, CultureInfo.InvariantCulture, out dimensions)
-            || dimensions is < 16 or > QueryCacheSchema.MaxIndexedDimensions))
+        CliSettings settings;
+        try
         {
-            throw new CliUsageException($"{DimensionsVariable}='{dimensionsText}' is not an embedding size from 16 to {QueryCacheSchema.MaxIndexedDimensions}; use your model's output size, for example 1536.");
+            settings = Bind<CliSettings>(configuration);
+        }
+        catch (SettingsException ex)
+        {
+            throw new CliUsageException($"{ex.Message} Set {DimensionsVariable} (or \"Dimensions\" in {DefaultConfigFile}) to your model's output size, for example 1536.");
         }
 
-        var endpoint = environment(EndpointVariable) ?? file.GetValueOrDefault("EmbeddingEndpoint");
-        var model = environment(ModelVariable) ?? file.GetValueOrDefault("EmbeddingModel");
-        if (endpoint is not null && string.IsNullOrWhiteSpace(model))
-        {
-            throw new CliUsageException($"{EndpointVariable} is set but {ModelVariable} is not; name the embedding model to call, for example text-embedding-3-small.");
-        }
-
-        return new CliSettings(connection, dimensions, endpoint is null ? LocalNgramEmbeddingGenerator.ModelName : model!, endpoint,
-            environment(ApiKeyVariable) ?? file.GetValueOrDefault("EmbeddingApiKey"));
+        return settings.Validated();
     }
 
     /// <summary>An OpenAI-compatible endpoint when one is configured, else the built-in local embedder.</summary>
@@ -66,26 +84,36 @@ internal sealed record CliSettings(string ConnectionString, int Dimensions, stri
             .GetEmbeddingClient(EmbeddingModel)
             .AsIEmbeddingGenerator(Dimensions);
 
-    private static Dictionary<string, string> ReadConfigFile(string? path)
+    private CliSettings Validated()
     {
-        var explicitPath = path is not null;
-        path ??= DefaultConfigFile;
-        if (!File.Exists(path))
+        if (string.IsNullOrWhiteSpace(ConnectionString))
         {
-            return explicitPath
-                ? throw new CliUsageException($"The config file '{path}' does not exist; pass the path of a JSON file like {{\"ConnectionString\": \"Host=...\"}}.")
-                : [];
+            throw new CliUsageException(
+                $"No database to work on: pass --connection \"Host=...;Database=...\", set {ConnectionVariable}, or put \"ConnectionString\" in {DefaultConfigFile}. " +
+                $"For a local PostgreSQL with pgvector: export {ConnectionVariable}=$(eng/db.sh start)");
         }
 
         try
         {
-            using var document = JsonDocument.Parse(File.ReadAllText(path));
-            return document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+            _ = new NpgsqlConnectionStringBuilder(ConnectionString);
         }
-        catch (JsonException ex)
+        catch (ArgumentException ex)
         {
-            throw new CliUsageException($"The config file '{path}' is not valid JSON ({ex.Message}).");
+            throw new CliUsageException($"The connection string is not valid ({ex.Message}); it looks like \"Host=127.0.0.1;Port=5432;Database=app;Username=...;Password=...\".");
         }
+
+        if (EmbeddingEndpoint is not null && string.IsNullOrWhiteSpace(EmbeddingModel))
+        {
+            throw new CliUsageException($"{EndpointVariable} is set but {ModelVariable} is not; name the embedding model to call, for example text-embedding-3-small.");
+        }
+
+        if (UsesLocalEmbedder && Dimensions < LocalNgramEmbeddingGenerator.MinDimensions)
+        {
+            throw new CliUsageException(
+                $"The built-in embedder needs at least {LocalNgramEmbeddingGenerator.MinDimensions} dimensions, and the cache is configured for {Dimensions}; use your model's size, for example 1536.");
+        }
+
+        return this;
     }
 }
 

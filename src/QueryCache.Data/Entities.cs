@@ -2,8 +2,8 @@ using Pgvector;
 
 namespace QueryCache.Data;
 
-/// <summary>A row of <c>askwealth.query_cache_config</c>: the global settings (<see cref="TenantId"/> null) or one tenant's overrides (null columns inherit the global value).</summary>
-public sealed class CacheConfigRow
+/// <summary>A row of <see cref="QueryCacheSchema.Config"/>: the global settings (<see cref="TenantId"/> null) or one tenant's overrides (null columns inherit the global value).</summary>
+internal sealed class CacheConfigRow
 {
     public int Id { get; set; }
     public string? TenantId { get; set; }
@@ -14,14 +14,12 @@ public sealed class CacheConfigRow
     public DateTimeOffset UpdatedAt { get; set; }
 }
 
-/// <summary>A row of <c>askwealth.query_cache_embeddings</c>: one cached question and its answer.</summary>
-public sealed class CacheEntryRow
+/// <summary>A row of <see cref="QueryCacheSchema.Embeddings"/>: one cached question and its answer.</summary>
+internal sealed class CacheEntryRow
 {
     public long Id { get; set; }
     public required string TenantId { get; set; }
     public string? UserId { get; set; }
-
-    /// <summary>The user whose question this is, also for an entry shared within the tenant; erasing that user removes it.</summary>
     public string? AskedBy { get; set; }
     public Guid? UserMessageId { get; set; }
     public Guid? AssistantMessageId { get; set; }
@@ -36,8 +34,8 @@ public sealed class CacheEntryRow
     public DateTimeOffset? LastHitAt { get; set; }
 }
 
-/// <summary>A row of <c>askwealth.query_cache_job_state</c>: the last (or current) run of a job, and the backfill's checkpoint.</summary>
-public sealed class JobStateRow
+/// <summary>A row of <see cref="QueryCacheSchema.JobState"/>: the last (or current) run of a job, and the backfill's checkpoint.</summary>
+internal sealed class JobStateRow
 {
     public required string Job { get; set; }
     public required string Status { get; set; }
@@ -58,8 +56,8 @@ public sealed class JobStateRow
     public string? Error { get; set; }
 }
 
-/// <summary>A row of <c>askwealth.query_cache_erasures</c>: a user whose entries were erased; the backfill never re-caches their questions asked before then.</summary>
-public sealed class ErasureRow
+/// <summary>A row of <see cref="QueryCacheSchema.Erasures"/>: a user whose entries were erased.</summary>
+internal sealed class ErasureRow
 {
     public required string TenantId { get; set; }
     public required string UserId { get; set; }

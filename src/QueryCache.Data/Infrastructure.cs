@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace QueryCache.Data;
 
 /// <summary>A migration whose SQL depends on the configured embedding dimension.</summary>
-public abstract class DimensionedMigration : Migration
+internal abstract class DimensionedMigration : Migration
 {
     /// <summary>The embedding dimension of the database being migrated; set before <c>Up</c>/<c>Down</c> run.</summary>
     public int Dimensions { get; internal set; } = QueryCacheSchema.DefaultDimensions;

@@ -2,22 +2,18 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
-using static QueryCache.Data.QueryCacheSchema;
+using static QueryCache.QueryCacheSchema;
 
 namespace QueryCache.Data;
 
 /// <summary>
-/// The EF Core model of the query cache schema. EF Core owns the schema (migrations); the service's hot path
-/// uses Dapper and never goes through this context.
+/// The EF Core model of the query cache schema. EF Core owns the schema (migrations); the runtime reads and writes it
+/// with Dapper and never goes through this context, so it has no sets to query.
 /// </summary>
+/// <param name="options">Options built with <see cref="Configure"/>.</param>
 public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> options) : DbContext(options)
 {
-    public const string MigrationsAssemblyName = "QueryCache.Migrations";
-
-    public DbSet<CacheConfigRow> Config => Set<CacheConfigRow>();
-    public DbSet<CacheEntryRow> Entries => Set<CacheEntryRow>();
-    public DbSet<JobStateRow> JobState => Set<JobStateRow>();
-    public DbSet<ErasureRow> Erasures => Set<ErasureRow>();
+    internal const string MigrationsAssemblyName = "QueryCache.Migrations";
 
     /// <summary>The embedding dimension of this database's <c>vector(N)</c> column.</summary>
     public int Dimensions => QueryCacheOptionsExtension.DimensionsOf(options);
@@ -29,6 +25,7 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
     /// <param name="builder">The options builder to configure.</param>
     /// <param name="connectionString">The application database's connection string.</param>
     /// <param name="dimensions">Embedding dimension, 1 to 2000 (pgvector's HNSW limit). Must match the embedding model.</param>
+    /// <returns>The same builder.</returns>
     public static DbContextOptionsBuilder<QueryCacheDbContext> Configure(
         DbContextOptionsBuilder<QueryCacheDbContext> builder, string connectionString, int dimensions = DefaultDimensions)
     {
@@ -56,122 +53,130 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
         return builder;
     }
 
+    /// <summary>A context configured with <see cref="Configure"/>.</summary>
+    internal static QueryCacheDbContext Create(string connectionString, int dimensions) =>
+        new(Configure(new DbContextOptionsBuilder<QueryCacheDbContext>(), connectionString, dimensions).Options);
+
+    /// <inheritdoc />
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        ArgumentNullException.ThrowIfNull(modelBuilder);
         modelBuilder.HasDefaultSchema(Schema);
         modelBuilder.HasPostgresExtension("vector");
-
-        modelBuilder.Entity<CacheConfigRow>(config =>
-        {
-            config.ToTable(ConfigTable, t =>
-            {
-                t.HasCheckConstraint("ck_query_cache_config_threshold", "similarity_threshold BETWEEN 0 AND 1");
-                t.HasCheckConstraint("ck_query_cache_config_max_entries", "max_cache_entries >= 1");
-                t.HasCheckConstraint("ck_query_cache_config_ttl", "default_ttl > interval '0'");
-                t.HasCheckConstraint("ck_query_cache_config_tenant", "tenant_id <> ''");
-                t.HasCheckConstraint("ck_query_cache_config_global_complete",
-                    "tenant_id IS NOT NULL OR (similarity_threshold IS NOT NULL AND cache_enabled IS NOT NULL AND max_cache_entries IS NOT NULL)");
-            });
-            config.HasKey(c => c.Id);
-            // The seeded global row is id 1; generated ids start after it.
-            config.Property(c => c.Id).HasColumnName("id").UseIdentityByDefaultColumn().HasIdentityOptions(startValue: 2);
-            config.Property(c => c.TenantId).HasColumnName("tenant_id");
-            config.Property(c => c.SimilarityThreshold).HasColumnName("similarity_threshold");
-            config.Property(c => c.CacheEnabled).HasColumnName("cache_enabled");
-            config.Property(c => c.MaxCacheEntries).HasColumnName("max_cache_entries");
-            config.Property(c => c.DefaultTimeToLive).HasColumnName("default_ttl");
-            config.Property(c => c.UpdatedAt).HasColumnName("updated_at").HasDefaultValueSql("now()");
-            // One global row (tenant_id NULL) and at most one row per tenant.
-            config.HasIndex(c => c.TenantId).IsUnique().AreNullsDistinct(false).HasDatabaseName("ux_query_cache_config_tenant");
-            config.HasData(new CacheConfigRow
-            {
-                Id = 1,
-                SimilarityThreshold = DefaultSimilarityThreshold,
-                CacheEnabled = true,
-                MaxCacheEntries = DefaultMaxCacheEntries,
-                UpdatedAt = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero),
-            });
-        });
-
-        modelBuilder.Entity<CacheEntryRow>(entry =>
-        {
-            entry.ToTable(EmbeddingsTable, t =>
-            {
-                t.HasCheckConstraint("ck_query_cache_embeddings_tenant", "tenant_id <> ''");
-                t.HasCheckConstraint("ck_query_cache_embeddings_query_hash", "octet_length(query_hash) = 32");
-                t.HasCheckConstraint("ck_query_cache_embeddings_model", "embedding_model <> ''");
-            });
-            // Recording a hit must stay a HOT update (no new index entries), which needs room for the new row version on
-            // the same page. Vectors under ~2 KB (< ~500 dimensions) are not TOASTed, so a version can be that big:
-            // 30% free space both leaves room and makes reads prune dead versions before the page runs out.
-            entry.HasStorageParameter("fillfactor", 70);
-            entry.HasKey(e => e.Id);
-            entry.Property(e => e.Id).HasColumnName("id").UseIdentityAlwaysColumn();
-            entry.Property(e => e.TenantId).HasColumnName("tenant_id");
-            entry.Property(e => e.UserId).HasColumnName("user_id");
-            entry.Property(e => e.AskedBy).HasColumnName("asked_by");
-            entry.Property(e => e.UserMessageId).HasColumnName("user_message_id");
-            entry.Property(e => e.AssistantMessageId).HasColumnName("assistant_message_id");
-            entry.Property(e => e.QueryText).HasColumnName("query_text");
-            entry.Property(e => e.QueryHash).HasColumnName("query_hash");
-            entry.Property(e => e.Answer).HasColumnName("answer");
-            entry.Property(e => e.Embedding).HasColumnName("embedding").HasColumnType($"vector({Dimensions})");
-            entry.Property(e => e.EmbeddingModel).HasColumnName("embedding_model");
-            entry.Property(e => e.CreatedAt).HasColumnName("created_at").HasDefaultValueSql("now()");
-            entry.Property(e => e.ExpiresAt).HasColumnName("expires_at");
-            entry.Property(e => e.HitCount).HasColumnName("hit_count").HasDefaultValue(0L);
-            entry.Property(e => e.LastHitAt).HasColumnName("last_hit_at");
-
-            entry.HasIndex(e => new { e.UserMessageId, e.EmbeddingModel }).IsUnique()
-                .HasDatabaseName("ux_query_cache_embeddings_user_message");
-            entry.HasIndex(e => new { e.TenantId, e.QueryHash }).HasDatabaseName("ix_query_cache_embeddings_tenant_hash");
-            entry.HasIndex(e => e.AssistantMessageId).HasDatabaseName("ix_query_cache_embeddings_assistant_message");
-            entry.HasIndex(e => new { e.TenantId, e.UserId }).HasDatabaseName("ix_query_cache_embeddings_tenant_user");
-            entry.HasIndex(e => new { e.TenantId, e.AskedBy }).HasDatabaseName("ix_query_cache_embeddings_tenant_asked_by")
-                .HasFilter("asked_by IS NOT NULL");
-            entry.HasIndex(e => e.ExpiresAt).HasDatabaseName("ix_query_cache_embeddings_expires_at")
-                .HasFilter("expires_at IS NOT NULL");
-            entry.HasIndex(e => e.Embedding).HasDatabaseName(EmbeddingIndex)
-                .HasMethod("hnsw")
-                .HasOperators("vector_cosine_ops")
-                .HasStorageParameter("m", HnswM)
-                .HasStorageParameter("ef_construction", HnswEfConstruction);
-        });
-
-        modelBuilder.Entity<JobStateRow>(job =>
-        {
-            job.ToTable(JobStateTable, t =>
-            {
-                t.HasCheckConstraint("ck_query_cache_job_state_status", "status IN ('running', 'completed', 'interrupted', 'failed')");
-                t.HasCheckConstraint("ck_query_cache_job_state_counts", "processed >= 0 AND added >= 0 AND already_cached >= 0 AND skipped >= 0 AND failed >= 0");
-            });
-            job.HasKey(j => j.Job);
-            job.Property(j => j.Job).HasColumnName("job");
-            job.Property(j => j.Status).HasColumnName("status");
-            job.Property(j => j.TenantFilter).HasColumnName("tenant_filter");
-            job.Property(j => j.SinceFilter).HasColumnName("since_filter");
-            job.Property(j => j.UntilFilter).HasColumnName("until_filter");
-            job.Property(j => j.CursorAskedAt).HasColumnName("cursor_asked_at");
-            job.Property(j => j.CursorUserMessageId).HasColumnName("cursor_user_message_id");
-            job.Property(j => j.Total).HasColumnName("total");
-            job.Property(j => j.Processed).HasColumnName("processed");
-            job.Property(j => j.Added).HasColumnName("added");
-            job.Property(j => j.AlreadyCached).HasColumnName("already_cached");
-            job.Property(j => j.Skipped).HasColumnName("skipped");
-            job.Property(j => j.Failed).HasColumnName("failed");
-            job.Property(j => j.StartedAt).HasColumnName("started_at");
-            job.Property(j => j.UpdatedAt).HasColumnName("updated_at");
-            job.Property(j => j.FinishedAt).HasColumnName("finished_at");
-            job.Property(j => j.Error).HasColumnName("error");
-        });
-
-        modelBuilder.Entity<ErasureRow>(erasure =>
-        {
-            erasure.ToTable(ErasuresTable);
-            erasure.HasKey(e => new { e.TenantId, e.UserId });
-            erasure.Property(e => e.TenantId).HasColumnName("tenant_id");
-            erasure.Property(e => e.UserId).HasColumnName("user_id");
-            erasure.Property(e => e.ErasedAt).HasColumnName("erased_at").HasDefaultValueSql("now()");
-        });
+        ConfigureConfig(modelBuilder);
+        ConfigureEntries(modelBuilder, Dimensions);
+        ConfigureJobState(modelBuilder);
+        ConfigureErasures(modelBuilder);
     }
+
+    private static void ConfigureConfig(ModelBuilder modelBuilder) => modelBuilder.Entity<CacheConfigRow>(config =>
+    {
+        config.ToTable(Config.Table, t =>
+        {
+            t.HasCheckConstraint("ck_query_cache_config_threshold", $"{Config.SimilarityThreshold} BETWEEN 0 AND 1");
+            t.HasCheckConstraint("ck_query_cache_config_max_entries", $"{Config.MaxCacheEntries} >= 1");
+            t.HasCheckConstraint("ck_query_cache_config_ttl", $"{Config.DefaultTtl} > interval '0'");
+            t.HasCheckConstraint("ck_query_cache_config_tenant", $"{Config.TenantId} <> ''");
+            t.HasCheckConstraint("ck_query_cache_config_global_complete",
+                $"{Config.TenantId} IS NOT NULL OR ({Config.SimilarityThreshold} IS NOT NULL AND {Config.CacheEnabled} IS NOT NULL AND {Config.MaxCacheEntries} IS NOT NULL)");
+        });
+        config.HasKey(c => c.Id);
+        // The seeded global row is id 1; generated ids start after it.
+        config.Property(c => c.Id).HasColumnName(Config.Id).UseIdentityByDefaultColumn().HasIdentityOptions(startValue: 2);
+        config.Property(c => c.TenantId).HasColumnName(Config.TenantId);
+        config.Property(c => c.SimilarityThreshold).HasColumnName(Config.SimilarityThreshold);
+        config.Property(c => c.CacheEnabled).HasColumnName(Config.CacheEnabled);
+        config.Property(c => c.MaxCacheEntries).HasColumnName(Config.MaxCacheEntries);
+        config.Property(c => c.DefaultTimeToLive).HasColumnName(Config.DefaultTtl);
+        config.Property(c => c.UpdatedAt).HasColumnName(Config.UpdatedAt).HasDefaultValueSql("now()");
+        config.HasIndex(c => c.TenantId).IsUnique().AreNullsDistinct(false).HasDatabaseName(Config.TenantIndex);
+        config.HasData(new CacheConfigRow
+        {
+            Id = 1,
+            SimilarityThreshold = DefaultSimilarityThreshold,
+            CacheEnabled = true,
+            MaxCacheEntries = DefaultMaxCacheEntries,
+            UpdatedAt = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero),
+        });
+    });
+
+    private static void ConfigureEntries(ModelBuilder modelBuilder, int dimensions) => modelBuilder.Entity<CacheEntryRow>(entry =>
+    {
+        entry.ToTable(Embeddings.Table, t =>
+        {
+            t.HasCheckConstraint("ck_query_cache_embeddings_tenant", $"{Embeddings.TenantId} <> ''");
+            t.HasCheckConstraint("ck_query_cache_embeddings_query_hash", $"octet_length({Embeddings.QueryHash}) = 32");
+            t.HasCheckConstraint("ck_query_cache_embeddings_model", $"{Embeddings.EmbeddingModel} <> ''");
+        });
+        // Recording a hit must stay a HOT update (no new index entries), which needs room for the new row version on
+        // the same page: 30% free space both leaves room and makes reads prune dead versions before the page runs out.
+        entry.HasStorageParameter("fillfactor", 70);
+        entry.HasKey(e => e.Id);
+        entry.Property(e => e.Id).HasColumnName(Embeddings.Id).UseIdentityAlwaysColumn();
+        entry.Property(e => e.TenantId).HasColumnName(Embeddings.TenantId);
+        entry.Property(e => e.UserId).HasColumnName(Embeddings.UserId);
+        entry.Property(e => e.AskedBy).HasColumnName(Embeddings.AskedBy);
+        entry.Property(e => e.UserMessageId).HasColumnName(Embeddings.UserMessageId);
+        entry.Property(e => e.AssistantMessageId).HasColumnName(Embeddings.AssistantMessageId);
+        entry.Property(e => e.QueryText).HasColumnName(Embeddings.QueryText);
+        entry.Property(e => e.QueryHash).HasColumnName(Embeddings.QueryHash);
+        entry.Property(e => e.Answer).HasColumnName(Embeddings.Answer);
+        entry.Property(e => e.Embedding).HasColumnName(Embeddings.Embedding).HasColumnType($"vector({dimensions})");
+        entry.Property(e => e.EmbeddingModel).HasColumnName(Embeddings.EmbeddingModel);
+        entry.Property(e => e.CreatedAt).HasColumnName(Embeddings.CreatedAt).HasDefaultValueSql("now()");
+        entry.Property(e => e.ExpiresAt).HasColumnName(Embeddings.ExpiresAt);
+        entry.Property(e => e.HitCount).HasColumnName(Embeddings.HitCount).HasDefaultValue(0L);
+        entry.Property(e => e.LastHitAt).HasColumnName(Embeddings.LastHitAt);
+
+        entry.HasIndex(e => new { e.UserMessageId, e.EmbeddingModel }).IsUnique().HasDatabaseName("ux_query_cache_embeddings_user_message");
+        entry.HasIndex(e => new { e.TenantId, e.QueryHash }).HasDatabaseName("ix_query_cache_embeddings_tenant_hash");
+        entry.HasIndex(e => e.AssistantMessageId).HasDatabaseName("ix_query_cache_embeddings_assistant_message");
+        entry.HasIndex(e => new { e.TenantId, e.UserId }).HasDatabaseName("ix_query_cache_embeddings_tenant_user");
+        entry.HasIndex(e => new { e.TenantId, e.AskedBy }).HasDatabaseName("ix_query_cache_embeddings_tenant_asked_by")
+            .HasFilter($"{Embeddings.AskedBy} IS NOT NULL");
+        entry.HasIndex(e => e.ExpiresAt).HasDatabaseName("ix_query_cache_embeddings_expires_at")
+            .HasFilter($"{Embeddings.ExpiresAt} IS NOT NULL");
+        entry.HasIndex(e => e.Embedding).HasDatabaseName(Embeddings.VectorIndex)
+            .HasMethod("hnsw")
+            .HasOperators("vector_cosine_ops")
+            .HasStorageParameter("m", HnswM)
+            .HasStorageParameter("ef_construction", HnswEfConstruction);
+    });
+
+    private static void ConfigureJobState(ModelBuilder modelBuilder) => modelBuilder.Entity<JobStateRow>(job =>
+    {
+        job.ToTable(JobState.Table, t =>
+        {
+            t.HasCheckConstraint("ck_query_cache_job_state_status", $"{JobState.Status} IN ('running', 'completed', 'interrupted', 'failed')");
+            t.HasCheckConstraint("ck_query_cache_job_state_counts",
+                $"{JobState.Processed} >= 0 AND {JobState.Added} >= 0 AND {JobState.AlreadyCached} >= 0 AND {JobState.Skipped} >= 0 AND {JobState.Failed} >= 0");
+        });
+        job.HasKey(j => j.Job);
+        job.Property(j => j.Job).HasColumnName(JobState.Job);
+        job.Property(j => j.Status).HasColumnName(JobState.Status);
+        job.Property(j => j.TenantFilter).HasColumnName(JobState.TenantFilter);
+        job.Property(j => j.SinceFilter).HasColumnName(JobState.SinceFilter);
+        job.Property(j => j.UntilFilter).HasColumnName(JobState.UntilFilter);
+        job.Property(j => j.CursorAskedAt).HasColumnName(JobState.CursorAskedAt);
+        job.Property(j => j.CursorUserMessageId).HasColumnName(JobState.CursorUserMessageId);
+        job.Property(j => j.Total).HasColumnName(JobState.Total);
+        job.Property(j => j.Processed).HasColumnName(JobState.Processed);
+        job.Property(j => j.Added).HasColumnName(JobState.Added);
+        job.Property(j => j.AlreadyCached).HasColumnName(JobState.AlreadyCached);
+        job.Property(j => j.Skipped).HasColumnName(JobState.Skipped);
+        job.Property(j => j.Failed).HasColumnName(JobState.Failed);
+        job.Property(j => j.StartedAt).HasColumnName(JobState.StartedAt);
+        job.Property(j => j.UpdatedAt).HasColumnName(JobState.UpdatedAt);
+        job.Property(j => j.FinishedAt).HasColumnName(JobState.FinishedAt);
+        job.Property(j => j.Error).HasColumnName(JobState.Error);
+    });
+
+    private static void ConfigureErasures(ModelBuilder modelBuilder) => modelBuilder.Entity<ErasureRow>(erasure =>
+    {
+        erasure.ToTable(Erasures.Table);
+        erasure.HasKey(e => new { e.TenantId, e.UserId });
+        erasure.Property(e => e.TenantId).HasColumnName(Erasures.TenantId);
+        erasure.Property(e => e.UserId).HasColumnName(Erasures.UserId);
+        erasure.Property(e => e.ErasedAt).HasColumnName(Erasures.ErasedAt).HasDefaultValueSql("now()");
+    });
 }

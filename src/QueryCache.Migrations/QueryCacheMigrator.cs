@@ -35,7 +35,7 @@ public static class QueryCacheMigrator
                 await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            var context = CreateContext(connectionString, dimensions);
+            var context = QueryCacheDbContext.Create(connectionString, dimensions);
             await using (context.ConfigureAwait(false))
             {
                 await context.GetService<IMigrator>().MigrateAsync(targetMigration, cancellationToken).ConfigureAwait(false);
@@ -46,10 +46,7 @@ public static class QueryCacheMigrator
     /// <summary>The idempotent SQL script of every migration, as <c>dotnet ef migrations script --idempotent</c> writes it.</summary>
     public static string GenerateIdempotentScript(int dimensions = QueryCacheSchema.DefaultDimensions)
     {
-        using var context = CreateContext("Host=127.0.0.1", dimensions);
+        using var context = QueryCacheDbContext.Create("Host=127.0.0.1", dimensions);
         return context.GetService<IMigrator>().GenerateScript(options: MigrationsSqlGenerationOptions.Idempotent);
     }
-
-    private static QueryCacheDbContext CreateContext(string connectionString, int dimensions) =>
-        new(QueryCacheDbContext.Configure(new DbContextOptionsBuilder<QueryCacheDbContext>(), connectionString, dimensions).Options);
 }

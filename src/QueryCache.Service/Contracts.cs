@@ -8,6 +8,7 @@ public sealed record CacheScope(string TenantId, string? UserId = null);
 /// <summary>A question and its answer to store.</summary>
 public sealed record CacheEntry
 {
+    /// <summary>Who the entry is for: its tenant, and its user when it is private to one.</summary>
     public required CacheScope Scope { get; init; }
 
     /// <summary>The app's user message the question came from. At most one entry per user message (and model).</summary>
@@ -25,6 +26,7 @@ public sealed record CacheEntry
     /// <summary>The question as it was embedded (the rephrased query where the app has one).</summary>
     public required string QueryText { get; init; }
 
+    /// <summary>The answer to cache.</summary>
     public required string Answer { get; init; }
 
     /// <summary>The question's embedding; when empty, the registered <c>IEmbeddingGenerator</c> embeds <see cref="QueryText"/>.</summary>
@@ -37,27 +39,53 @@ public sealed record CacheEntry
 /// <summary>A stored answer close enough to the question.</summary>
 public sealed record CacheHit
 {
+    /// <summary>The entry that answered.</summary>
     public required long EntryId { get; init; }
+
+    /// <summary>Its cached answer.</summary>
     public required string Answer { get; init; }
+
+    /// <summary>The question it was cached for.</summary>
     public required string QueryText { get; init; }
 
     /// <summary>Cosine similarity between the question and the cached one, 1 for an exact match.</summary>
     public required double Similarity { get; init; }
+
+    /// <summary>The app's user message the entry came from.</summary>
     public Guid? UserMessageId { get; init; }
+
+    /// <summary>The app's assistant message that answered it.</summary>
     public Guid? AssistantMessageId { get; init; }
 }
 
 /// <summary>Figures of the cache (one tenant's, or everything's) plus this process's lookup counters.</summary>
 public sealed record CacheStats
 {
+    /// <summary>The tenant the figures are for; null for the whole cache.</summary>
     public string? TenantId { get; init; }
+
+    /// <summary>Entries stored, expired ones not yet cleaned up included.</summary>
     public long TotalEntries { get; init; }
+
+    /// <summary>Hits recorded on those entries.</summary>
     public long TotalCacheHits { get; init; }
+
+    /// <summary>Entries past their expiry that the cleanup has not deleted yet (they never answer).</summary>
     public long ExpiredEntries { get; init; }
+
+    /// <summary>Entries that answered at least once.</summary>
     public long EntriesWithHits { get; init; }
+
+    /// <summary>Tenants with at least one entry.</summary>
     public long TenantCount { get; init; }
+
+    /// <summary>When the oldest entry was stored.</summary>
     public DateTimeOffset? OldestEntryAt { get; init; }
+
+    /// <summary>When the newest entry was stored.</summary>
     public DateTimeOffset? NewestEntryAt { get; init; }
+
+    /// <summary>When an entry last answered.</summary>
     public DateTimeOffset? LastHitAt { get; init; }
 
     /// <summary>Lookups this process answered from the cache since it started (all tenants).</summary>
@@ -73,10 +101,19 @@ public sealed record CacheStats
 /// <summary>The settings in force for a tenant (its overrides over the global ones), or the global settings.</summary>
 public sealed record CacheConfig
 {
+    /// <summary>The tenant; null for the global settings.</summary>
     public string? TenantId { get; init; }
+
+    /// <summary>Cosine similarity from 0 to 1 at or above which a cached question answers.</summary>
     public required double SimilarityThreshold { get; init; }
+
+    /// <summary>False turns every lookup into a miss.</summary>
     public required bool CacheEnabled { get; init; }
+
+    /// <summary>Entries the cleanup keeps.</summary>
     public required int MaxCacheEntries { get; init; }
+
+    /// <summary>Lifetime of entries stored without one; null for no expiry.</summary>
     public TimeSpan? DefaultTimeToLive { get; init; }
 }
 
@@ -85,6 +122,8 @@ public sealed record CacheConfigUpdate
 {
     /// <summary>Cosine similarity from 0 to 1 at or above which a cached question answers.</summary>
     public double? SimilarityThreshold { get; init; }
+
+    /// <summary>False turns every lookup into a miss (entries are kept).</summary>
     public bool? CacheEnabled { get; init; }
 
     /// <summary>Entries kept after cleanup, at least 1: the whole cache's cap globally, the tenant's own cap per tenant.</summary>
@@ -97,6 +136,7 @@ public sealed record CacheConfigUpdate
 /// <summary>What <c>GetOrAddAsync</c> answered with: a cached answer, or the one the factory produced (and stored).</summary>
 public sealed record CachedAnswer
 {
+    /// <summary>The answer.</summary>
     public required string Answer { get; init; }
 
     /// <summary>True when the answer came from the cache; false when the factory produced it.</summary>
@@ -104,4 +144,6 @@ public sealed record CachedAnswer
 
     /// <summary>The cache hit when <see cref="FromCache"/>.</summary>
     public CacheHit? Hit { get; init; }
+
+    internal static CachedAnswer From(CacheHit hit) => new() { Answer = hit.Answer, FromCache = true, Hit = hit };
 }

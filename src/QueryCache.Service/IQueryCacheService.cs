@@ -20,8 +20,9 @@ public interface IQueryCacheService
     /// <summary>
     /// The cached answer to <paramref name="question"/>, or else the answer <paramref name="answerFactory"/> produces (your
     /// RAG pipeline), stored for next time. Concurrent misses for the same question and scope in this process share one
-    /// call of the factory (single flight); it runs with the first caller's cancellation token. A factory that throws
-    /// stores nothing and its exception reaches every waiting caller.
+    /// call of the factory (single flight). The factory runs on a token of its own, cancelled only when every caller
+    /// waiting for it has given up; a caller's <paramref name="cancellationToken"/> ends only that caller's wait. A factory
+    /// that throws stores nothing and its exception reaches every waiting caller.
     /// </summary>
     Task<CachedAnswer> GetOrAddAsync(string question, CacheScope scope, Func<CancellationToken, Task<string>> answerFactory,
         double? similarityThreshold = null, CancellationToken cancellationToken = default);

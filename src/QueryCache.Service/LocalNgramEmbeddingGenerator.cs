@@ -16,6 +16,9 @@ public sealed class LocalNgramEmbeddingGenerator : IEmbeddingGenerator<string, E
     /// <summary>The embedding model name its entries are stored under.</summary>
     public const string ModelName = "querycache-local-ngram-v1";
 
+    /// <summary>The smallest output size it produces: fewer dimensions than this make unrelated words collide too often.</summary>
+    public const int MinDimensions = 16;
+
     private static readonly HashSet<string> StopWords = new(StringComparer.Ordinal)
     {
         "a", "an", "the", "is", "are", "am", "was", "were", "be", "been", "do", "does", "did", "i", "me", "my", "mine",
@@ -31,10 +34,11 @@ public sealed class LocalNgramEmbeddingGenerator : IEmbeddingGenerator<string, E
     /// <param name="dimensions">Output size; must equal the cache's configured dimension.</param>
     public LocalNgramEmbeddingGenerator(int dimensions)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, 16);
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, MinDimensions);
         _dimensions = dimensions;
     }
 
+    /// <inheritdoc />
     public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values,
         EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -43,14 +47,18 @@ public sealed class LocalNgramEmbeddingGenerator : IEmbeddingGenerator<string, E
         return Task.FromResult(new GeneratedEmbeddings<Embedding<float>>(embeddings));
     }
 
+    /// <inheritdoc />
     public object? GetService(Type serviceType, object? serviceKey = null) =>
         serviceType == typeof(EmbeddingGeneratorMetadata) ? new EmbeddingGeneratorMetadata("querycache-local", null, ModelName, _dimensions) : null;
 
+    /// <inheritdoc />
     public void Dispose()
     {
     }
 
     /// <summary>The unit vector of <paramref name="text"/>.</summary>
+    /// <param name="text">The text to embed.</param>
+    /// <returns>A unit vector of the configured size.</returns>
     public float[] Embed(string text)
     {
         ArgumentNullException.ThrowIfNull(text);

@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
-using QueryCache.Data;
 
 namespace QueryCache;
 
@@ -57,6 +56,14 @@ public sealed class QueryCacheOptions
 
     /// <summary>When true (the default), text lookups first try the normalized-question hash and embed only on a miss.</summary>
     public bool ExactMatch { get; set; } = true;
+
+    /// <summary>
+    /// After most of at least 10 lookups and stores within 10 s failed or timed out, the cache leaves the database alone
+    /// for this long (lookups miss and stores are dropped at once, without waiting for a timeout), then tries again.
+    /// <see cref="TimeSpan.Zero"/> turns this off.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How hits are recorded; see <see cref="HitRecordingMode"/>.</summary>
     public HitRecordingMode HitRecording { get; set; } = HitRecordingMode.Immediate;

@@ -1,8 +1,6 @@
-using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using QueryCache;
@@ -18,10 +16,11 @@ public static class QueryCacheServiceCollectionExtensions
     /// Adds <see cref="QueryCacheService"/> (also as <see cref="IQueryCacheService"/>), its options (validated when the
     /// host starts) and meter <c>QueryCache</c>. The cache uses a registered <see cref="NpgsqlDataSource"/> when there is
     /// one (build it with <c>UseVector()</c>), else one built from <see cref="QueryCacheOptions.ConnectionString"/>.
-    /// An <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> registered by the host is used to embed text.
+    /// An <c>IEmbeddingGenerator&lt;string, Embedding&lt;float&gt;&gt;</c> registered by the host is used to embed text.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Sets the options; <see cref="QueryCacheOptions.EmbeddingModel"/> is required.</param>
+    /// <returns>The service collection.</returns>
     public static IServiceCollection AddQueryCache(this IServiceCollection services, Action<QueryCacheOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -33,6 +32,7 @@ public static class QueryCacheServiceCollectionExtensions
     /// <summary>Adds the query cache with options bound from a configuration section (for example <c>"QueryCache"</c>).</summary>
     /// <param name="services">The service collection.</param>
     /// <param name="section">The section whose keys are the <see cref="QueryCacheOptions"/> property names.</param>
+    /// <returns>The service collection.</returns>
     public static IServiceCollection AddQueryCache(this IServiceCollection services, IConfiguration section)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -48,12 +48,11 @@ public static class QueryCacheServiceCollectionExtensions
     /// <param name="builder">The health checks builder.</param>
     /// <param name="name">The check's name.</param>
     /// <param name="tags">Tags to filter checks by, for example "ready".</param>
+    /// <returns>The health checks builder.</returns>
     public static IHealthChecksBuilder AddQueryCache(this IHealthChecksBuilder builder, string name = "querycache", IEnumerable<string>? tags = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.Add(new HealthCheckRegistration(name,
-            sp => new QueryCacheHealthCheck(sp.GetRequiredService<QueryCacheDataSource>(), sp.GetRequiredService<IOptions<QueryCacheOptions>>()),
-            HealthStatus.Unhealthy, tags));
+        return builder.AddCheck<QueryCacheHealthCheck>(name, HealthStatus.Unhealthy, tags ?? []);
     }
 
     private static IServiceCollection AddQueryCacheCore(this IServiceCollection services)
@@ -66,28 +65,22 @@ public static class QueryCacheServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<QueryCacheMetrics>();
-        services.TryAddSingleton(sp =>
-        {
-            var hostSource = sp.GetService<NpgsqlDataSource>();
-            return hostSource is not null
-                ? new QueryCacheDataSource(hostSource, owned: false)
-                : new QueryCacheDataSource(QueryCacheDataSource.Build(sp.GetRequiredService<IOptions<QueryCacheOptions>>().Value.ConnectionString!), owned: true);
-        });
-        services.TryAddSingleton(sp => new QueryCacheMaintenance(
-            sp.GetRequiredService<QueryCacheDataSource>(),
-            sp.GetRequiredService<IOptions<QueryCacheOptions>>(),
-            sp.GetRequiredService<IOptions<QueryCacheJobOptions>>(),
-            sp.GetRequiredService<QueryCacheMetrics>(),
-            sp.GetRequiredService<ILogger<QueryCacheMaintenance>>(),
-            sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>()));
-        services.TryAddSingleton(sp => new QueryCacheService(
-            sp.GetRequiredService<QueryCacheDataSource>(),
-            sp.GetRequiredService<IOptions<QueryCacheOptions>>(),
-            sp.GetRequiredService<QueryCacheMetrics>(),
-            sp.GetRequiredService<ILogger<QueryCacheService>>(),
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>(),
-            sp.GetRequiredService<QueryCacheMaintenance>()));
+        services.TryAddSingleton<CacheDataSource>();
+        services.TryAddSingleton<FailOpenExecutor>();
+        services.TryAddSingleton<QueryEmbedder>();
+        services.TryAddSingleton<HitRecorder>();
+        services.TryAddSingleton<CacheLookups>();
+        services.TryAddSingleton<CacheWriter>();
+        services.TryAddSingleton<CacheAdministration>();
+        services.TryAddSingleton<JobStateStore>();
+        services.TryAddSingleton<JobRunner>();
+        services.TryAddSingleton<BackfillEmbedder>();
+        services.TryAddSingleton<BackfillRun>();
+        services.TryAddSingleton<CleanupRun>();
+        // QueryCacheService is public and its collaborators internal, so its constructor is too: one factory for it.
+        services.TryAddSingleton(sp => new QueryCacheService(sp.GetRequiredService<CacheLookups>(), sp.GetRequiredService<CacheWriter>(),
+            sp.GetRequiredService<CacheAdministration>(), sp.GetRequiredService<HitRecorder>(), sp.GetRequiredService<BackfillRun>(),
+            sp.GetRequiredService<CleanupRun>(), sp.GetRequiredService<IOptions<QueryCacheOptions>>()));
         services.TryAddSingleton<IQueryCacheService>(sp => sp.GetRequiredService<QueryCacheService>());
         return services;
     }

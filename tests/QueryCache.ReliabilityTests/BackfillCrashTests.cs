@@ -29,7 +29,7 @@ public sealed class BackfillCrashTests(DatabaseFixture database) : DatabaseTest(
             try
             {
                 var status = await cache.PopulateFromExistingAsync(new BackfillRequest(), cancellationToken: cancellation.Token);
-                Assert.Equal("completed", status.Status);
+                Assert.Equal(JobRunStatus.Completed, status.Status);
                 break;
             }
             catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException)
@@ -41,7 +41,7 @@ public sealed class BackfillCrashTests(DatabaseFixture database) : DatabaseTest(
         Assert.True(interruptions >= 5, $"only {interruptions} interruptions happened");
         generator.Disarm();
         var final = await cache.PopulateFromExistingAsync(new BackfillRequest());
-        Assert.Equal("completed", final.Status);
+        Assert.Equal(JobRunStatus.Completed, final.Status);
 
         await using var connection = new NpgsqlConnection(Database.ConnectionString);
         var (entries, distinct, missing) = await connection.QuerySingleAsync<(long, long, long)>("""

@@ -1,6 +1,5 @@
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
-using QueryCache.Data;
 using QueryCache.Tests.Infrastructure;
 
 namespace QueryCache.ReliabilityTests;

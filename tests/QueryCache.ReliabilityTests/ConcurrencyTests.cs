@@ -117,4 +117,64 @@ public sealed class ConcurrencyTests(DatabaseFixture database) : DatabaseTest(da
         Assert.All(failures, f => Assert.Equal("pipeline down", f.Message));
         Assert.Equal(1, await CountEntriesAsync());
     }
+
+    [Fact]
+    public async Task A_caller_cancelling_after_the_pipeline_started_leaves_it_running_for_the_other_caller()
+    {
+        await using var provider = Database.BuildServices(generator: new CountingEmbeddingGenerator());
+        var cache = provider.GetRequiredService<QueryCacheService>();
+        var calls = 0;
+        var started = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        async Task<string> Pipeline(CancellationToken ct)
+        {
+            Interlocked.Increment(ref calls);
+            started.TrySetResult();
+            await release.Task.WaitAsync(ct);
+            return "the answer";
+        }
+
+        using var firstGivesUp = new CancellationTokenSource();
+        var first = cache.GetOrAddAsync("What are the fees?", new CacheScope("t"), Pipeline, cancellationToken: firstGivesUp.Token);
+        await started.Task;
+        var second = cache.GetOrAddAsync("  what are the FEES? ", new CacheScope("t"), Pipeline);
+        await Task.Delay(200);
+        await firstGivesUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+
+        release.SetResult();
+        var answer = await second;
+        Assert.Equal("the answer", answer.Answer);
+        Assert.False(answer.FromCache);
+        Assert.Equal(1, calls);
+        Assert.Equal(1, await CountEntriesAsync());
+    }
+
+    [Fact]
+    public async Task When_every_caller_gives_up_the_shared_pipeline_is_cancelled_and_nothing_is_stored()
+    {
+        await using var provider = Database.BuildServices(generator: new CountingEmbeddingGenerator());
+        var cache = provider.GetRequiredService<QueryCacheService>();
+        var started = new TaskCompletionSource();
+        var pipelineCancelled = new TaskCompletionSource();
+        async Task<string> Pipeline(CancellationToken ct)
+        {
+            started.TrySetResult();
+            await using var _ = ct.Register(() => pipelineCancelled.TrySetResult());
+            await Task.Delay(Timeout.Infinite, ct);
+            return "never";
+        }
+
+        using var giveUp = new CancellationTokenSource();
+        var callers = Enumerable.Range(0, 3).Select(_ => cache.GetOrAddAsync("Slow question?", new CacheScope("t"), Pipeline, cancellationToken: giveUp.Token)).ToList();
+        await started.Task;
+        await giveUp.CancelAsync();
+        foreach (var caller in callers)
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => caller);
+        }
+
+        await pipelineCancelled.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, await CountEntriesAsync());
+    }
 }

@@ -26,7 +26,7 @@ public sealed class BackfillTests(DatabaseFixture database) : DatabaseTest(datab
         Assert.Equal(0, status.Added);
         Assert.Equal(answered, status.AlreadyCached);
         Assert.Equal(answered, status.Processed);
-        Assert.Equal("completed", status.Status);
+        Assert.Equal(JobRunStatus.Completed, status.Status);
         await AssertOneEntryPerPairAsync(answered);
 
         // Backfilled entries answer the questions they came from, shared within their tenant by default.
@@ -49,13 +49,13 @@ public sealed class BackfillTests(DatabaseFixture database) : DatabaseTest(datab
 
         await Assert.ThrowsAnyAsync<NpgsqlException>(() => cache.PopulateFromExistingAsync());
         var interrupted = await ReadStatusAsync(provider);
-        Assert.Equal("interrupted", interrupted!.Status);
+        Assert.Equal(JobRunStatus.Interrupted, interrupted!.Status);
         Assert.Equal(200, interrupted.Processed);
         Assert.Equal(200, await CountEntriesAsync());
 
         var embeddedBefore = generator.Embedded;
         var resumed = await cache.PopulateFromExistingAsync(new BackfillRequest());
-        Assert.Equal("completed", resumed.Status);
+        Assert.Equal(JobRunStatus.Completed, resumed.Status);
         Assert.Equal(answered, resumed.Processed);
         Assert.Equal(answered, resumed.Added);
         // It resumed after the 200 committed pairs: nothing before the checkpoint was read or embedded again.
@@ -123,7 +123,7 @@ public sealed class BackfillTests(DatabaseFixture database) : DatabaseTest(datab
         await using var provider = Database.BuildServices(generator: new GatedEmbeddingGenerator(gate.Task));
         var cache = provider.GetRequiredService<QueryCacheService>();
         var first = cache.PopulateFromExistingAsync();
-        await Eventually.TrueAsync(async () => (await ReadStatusAsync(provider))?.Status == "running");
+        await Eventually.TrueAsync(async () => (await ReadStatusAsync(provider))?.Status == JobRunStatus.Running);
 
         var busy = await Assert.ThrowsAsync<QueryCacheJobBusyException>(() => cache.PopulateFromExistingAsync());
         Assert.Contains("already running", busy.Message);
@@ -132,7 +132,7 @@ public sealed class BackfillTests(DatabaseFixture database) : DatabaseTest(datab
     }
 
     private static Task<QueryCacheJobStatus?> ReadStatusAsync(ServiceProvider provider) =>
-        provider.GetRequiredService<Jobs.QueryCacheMaintenance>().GetStatusAsync(Jobs.QueryCacheMaintenance.BackfillJob, CancellationToken.None);
+        provider.GetRequiredService<Jobs.JobStateStore>().ReadAsync(Jobs.MaintenanceJob.Backfill, CancellationToken.None);
 
     private async Task AssertOneEntryPerPairAsync(long answered)
     {

@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
 using Dapper;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection;
 using Quartz;
-using QueryCache.Jobs;
 using QueryCache.Tests.Infrastructure;
 
 namespace QueryCache.Tests;
@@ -41,7 +42,7 @@ public sealed class CleanupAndSchedulingTests(DatabaseFixture database) : Databa
 
         await cache.UpdateConfigAsync(new CacheConfigUpdate { MaxCacheEntries = 12 }, "capped");
         var run = await cache.CleanupAsync();
-        Assert.Equal("completed", run.Status);
+        Assert.Equal(JobRunStatus.Completed, run.Status);
         Assert.Equal(10 + 18, run.Processed);
 
         await using (var connection = await OpenAsync())
@@ -97,9 +98,9 @@ public sealed class CleanupAndSchedulingTests(DatabaseFixture database) : Databa
         Assert.True(backfills[0].End <= backfills[1].Start, $"backfills overlapped: {backfills[0]} and {backfills[1]}");
 
         var status = await first.GetRequiredService<IQueryCacheJobs>().GetBackfillStatusAsync();
-        Assert.Equal("completed", status?.Status);
+        Assert.Equal(JobRunStatus.Completed, status?.Status);
         Assert.Equal(await TestData.ScalarAsync(Database.ConnectionString, "SELECT count(*) FROM askwealth.v_cached_qa_pairs"), await CountEntriesAsync());
-        Assert.Equal("completed", (await first.GetRequiredService<IQueryCacheJobs>().GetCleanupStatusAsync())?.Status);
+        Assert.Equal(JobRunStatus.Completed, (await first.GetRequiredService<IQueryCacheJobs>().GetCleanupStatusAsync())?.Status);
     }
 
     private ServiceProvider BuildClusteredHost(string schedulerName, string instanceId,
@@ -157,6 +158,40 @@ public sealed class CleanupAndSchedulingTests(DatabaseFixture database) : Databa
 
         public void Dispose()
         {
+        }
+    }
+
+    [Fact]
+    public async Task The_cleanup_schedule_comes_from_a_bound_configuration_section_and_is_validated_at_start()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["QueryCache:Jobs:CleanupSchedule"] = "0 0/5 * * * ?",
+            ["QueryCache:Jobs:CleanupBatchSize"] = "50",
+        }).Build();
+        await using (var provider = Database.BuildServices(services: s => s.AddQuartz(q => q.AddQueryCacheJobs(configuration.GetSection("QueryCache:Jobs")))))
+        {
+            var trigger = await (await provider.GetRequiredService<ISchedulerFactory>().GetScheduler()).GetTrigger(QueryCacheJobKeys.CleanupSchedule);
+            Assert.Equal("0 0/5 * * * ?", Assert.IsAssignableFrom<ICronTrigger>(trigger).CronExpressionString);
+            Assert.Equal(50, provider.GetRequiredService<IOptions<QueryCacheJobOptions>>().Value.CleanupBatchSize);
+        }
+
+        // The host's own Configure<QueryCacheJobOptions>(section) reaches the trigger too; empty means on demand only.
+        await using (var provider = Database.BuildServices(services: s =>
+        {
+            s.Configure<QueryCacheJobOptions>(o => o.CleanupSchedule = "");
+            s.AddQuartz(q => q.AddQueryCacheJobs());
+        }))
+        {
+            var scheduler = await provider.GetRequiredService<ISchedulerFactory>().GetScheduler();
+            Assert.Null(await scheduler.GetTrigger(QueryCacheJobKeys.CleanupSchedule));
+            Assert.NotNull(await scheduler.GetJobDetail(QueryCacheJobKeys.Cleanup));
+        }
+
+        await using (var provider = Database.BuildServices(services: s => s.AddQuartz(q => q.AddQueryCacheJobs(o => o.CleanupSchedule = "every five minutes"))))
+        {
+            var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<QueryCacheJobOptions>>().Value);
+            Assert.Contains("CleanupSchedule 'every five minutes' is not a Quartz cron expression", error.Message);
         }
     }
 }

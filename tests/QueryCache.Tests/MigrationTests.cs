@@ -1,6 +1,5 @@
 using Dapper;
 using Npgsql;
-using QueryCache.Data;
 using QueryCache.Migrations;
 using QueryCache.Tests.Infrastructure;
 

@@ -9,7 +9,7 @@ using QueryCache.Data;
 namespace QueryCache.Migrations.Migrations
 {
     /// <inheritdoc />
-    public partial class InitialQueryCache : DimensionedMigration
+    internal partial class InitialQueryCache : DimensionedMigration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)

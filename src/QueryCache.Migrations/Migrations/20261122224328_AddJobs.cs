@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace QueryCache.Migrations.Migrations
 {
     /// <inheritdoc />
-    public partial class AddJobs : Migration
+    internal partial class AddJobs : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)

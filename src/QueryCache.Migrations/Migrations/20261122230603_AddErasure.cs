@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace QueryCache.Migrations.Migrations
 {
     /// <inheritdoc />
-    public partial class AddErasure : Migration
+    internal partial class AddErasure : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)

@@ -2,7 +2,10 @@ using Microsoft.Extensions.Logging;
 
 namespace QueryCache.Internal;
 
-/// <summary>Source-generated log messages, event ids 1000-1999. Question and answer text is never logged above Trace.</summary>
+/// <summary>
+/// Source-generated log messages, event ids 1000-1999 (1000s lookups and stores, 1100s jobs). Question text is logged
+/// only at Trace, answers never: both are user data.
+/// </summary>
 internal static partial class Log
 {
     [LoggerMessage(1000, LogLevel.Debug, "Cache {Result} for tenant {TenantId} via {Path} in {ElapsedMs:F1} ms (similarity {Similarity:F4}).")]
@@ -11,23 +14,23 @@ internal static partial class Log
     [LoggerMessage(1001, LogLevel.Trace, "Cache lookup text for tenant {TenantId}: {Question}")]
     public static partial void LookupText(ILogger logger, string tenantId, string question);
 
-    [LoggerMessage(1002, LogLevel.Warning, "Cache lookup failed for tenant {TenantId}; answering as a miss (fail-open).")]
-    public static partial void LookupFailed(ILogger logger, Exception exception, string tenantId);
+    [LoggerMessage(1002, LogLevel.Warning, "Cache {Operation} failed for tenant {TenantId}; a lookup answers a miss and a store is dropped (fail-open).")]
+    public static partial void Failed(ILogger logger, Exception exception, CacheOperation operation, string tenantId);
 
-    [LoggerMessage(1003, LogLevel.Warning, "Cache lookup for tenant {TenantId} took longer than {TimeoutMs} ms; answering as a miss (fail-open).")]
-    public static partial void LookupTimedOut(ILogger logger, string tenantId, double timeoutMs);
+    [LoggerMessage(1003, LogLevel.Warning, "Cache {Operation} for tenant {TenantId} took longer than {TimeoutMs} ms; a lookup answers a miss and a store is dropped (fail-open).")]
+    public static partial void TimedOut(ILogger logger, CacheOperation operation, string tenantId, double timeoutMs);
+
+    [LoggerMessage(1004, LogLevel.Debug, "Cache {Operation} for tenant {TenantId} skipped: the database failed recently and is being left alone.")]
+    public static partial void CircuitSkipped(ILogger logger, CacheOperation operation, string tenantId);
+
+    [LoggerMessage(1005, LogLevel.Warning, "The cache database keeps failing; lookups miss and stores are dropped without calling it for {BreakMs} ms.")]
+    public static partial void CircuitOpened(ILogger logger, double breakMs);
+
+    [LoggerMessage(1006, LogLevel.Information, "The cache database answers again; lookups and stores use it.")]
+    public static partial void CircuitClosed(ILogger logger);
 
     [LoggerMessage(1010, LogLevel.Debug, "Stored cache entry {EntryId} for tenant {TenantId}.")]
     public static partial void Stored(ILogger logger, long entryId, string tenantId);
-
-    [LoggerMessage(1011, LogLevel.Warning, "Cache store failed for tenant {TenantId}; the entry was dropped (fail-open).")]
-    public static partial void StoreFailed(ILogger logger, Exception exception, string tenantId);
-
-    [LoggerMessage(1012, LogLevel.Warning, "Cache store for tenant {TenantId} took longer than {TimeoutMs} ms; the entry was dropped (fail-open).")]
-    public static partial void StoreTimedOut(ILogger logger, string tenantId, double timeoutMs);
-
-    [LoggerMessage(1013, LogLevel.Warning, "Writing batched cache hit counts failed; those counts were dropped.")]
-    public static partial void HitFlushFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(1020, LogLevel.Information, "Invalidated {Count} cache entries ({Scope}).")]
     public static partial void Invalidated(ILogger logger, int count, string scope);
@@ -41,8 +44,8 @@ internal static partial class Log
     [LoggerMessage(1101, LogLevel.Information, "Backfill: {Processed} of {Total} pairs read, {Added} cached, {Rate:F0} pairs/s, about {RemainingSeconds:F0} s left.")]
     public static partial void BackfillProgress(ILogger logger, long processed, long total, long added, double rate, double remainingSeconds);
 
-    [LoggerMessage(1102, LogLevel.Warning, "Backfill interrupted after {Processed} pairs; the next run resumes from its checkpoint.")]
-    public static partial void BackfillInterrupted(ILogger logger, long processed);
+    [LoggerMessage(1102, LogLevel.Warning, "The {Job} was interrupted after {Processed}; a backfill resumes from its checkpoint next time.")]
+    public static partial void JobInterrupted(ILogger logger, string job, long processed);
 
     [LoggerMessage(1103, LogLevel.Warning, "Embedding a batch of {Count} questions failed; embedding them one by one.")]
     public static partial void EmbeddingBatchFailed(ILogger logger, Exception exception, int count);

@@ -58,6 +58,10 @@ internal sealed class QueryCacheMetrics
         }
     }
 
-    public void Error(string operation) =>
-        _errors.Add(1, new KeyValuePair<string, object?>("querycache.operation", operation));
+    public void Error(CacheOperation operation) => _errors.Add(1, new KeyValuePair<string, object?>("querycache.operation", operation switch
+    {
+        CacheOperation.Lookup => "lookup",
+        CacheOperation.Store => "store",
+        _ => "hits",
+    }));
 }

@@ -1,44 +1,11 @@
-using System.ComponentModel.DataAnnotations;
-using Microsoft.Extensions.Options;
+using Quartz;
 
 namespace QueryCache;
-
-/// <summary>Options of the backfill and cleanup jobs (and of <c>QueryCacheService.PopulateFromExistingAsync</c>).</summary>
-public sealed class QueryCacheJobOptions
-{
-    /// <summary>Q&amp;A pairs read, embedded and inserted per transaction; the checkpoint advances once per batch.</summary>
-    [Range(1, 100_000)]
-    public int BackfillBatchSize { get; set; } = 500;
-
-    /// <summary>Questions sent to the embedding generator per call.</summary>
-    [Range(1, 4096)]
-    public int EmbeddingBatchSize { get; set; } = 64;
-
-    /// <summary>
-    /// False (the default): a backfilled answer is shared within its tenant, so any user's paraphrase hits it (the best
-    /// hit rate). True: it is private to the user who asked; choose this when answers carry personal data (account
-    /// balances, names) that must not reach colleagues in the same tenant.
-    /// </summary>
-    public bool BackfillPrivateToUser { get; set; }
-
-    /// <summary>Entries deleted per cleanup statement; small batches keep row locks short.</summary>
-    [Range(1, 100_000)]
-    public int CleanupBatchSize { get; set; } = 500;
-
-    /// <summary>Quartz cron expression of the scheduled cleanup (default every 15 minutes); empty for on-demand only.</summary>
-    public string? CleanupSchedule { get; set; } = "0 0/15 * * * ?";
-
-    /// <summary>After a cleanup that deleted at least this many entries, run VACUUM (ANALYZE) on the table; 0 leaves it to autovacuum.</summary>
-    [Range(0, long.MaxValue)]
-    public long VacuumAfterDeletedEntries { get; set; } = 1000;
-}
-
-[OptionsValidator]
-internal sealed partial class QueryCacheJobOptionsValidator : IValidateOptions<QueryCacheJobOptions>;
 
 /// <summary>Which Q&amp;A pairs of <c>askwealth.v_cached_qa_pairs</c> a backfill reads; null means all.</summary>
 public sealed record BackfillRequest
 {
+    /// <summary>Only this tenant's pairs.</summary>
     public string? TenantId { get; init; }
 
     /// <summary>Pairs asked at or after this instant.</summary>
@@ -48,15 +15,38 @@ public sealed record BackfillRequest
     public DateTimeOffset? Until { get; init; }
 }
 
+/// <summary>Where a backfill or cleanup run stands.</summary>
+public enum JobRunStatus
+{
+    /// <summary>Still going (or its process died; reading the status reports that as <see cref="Interrupted"/>).</summary>
+    Running,
+
+    /// <summary>Finished its work.</summary>
+    Completed,
+
+    /// <summary>Cancelled, or its process died; a backfill resumes from its checkpoint next time.</summary>
+    Interrupted,
+
+    /// <summary>Stopped by an error; see <see cref="QueryCacheJobStatus.Error"/>.</summary>
+    Failed,
+}
+
 /// <summary>What a backfill or cleanup run did, or is doing; read it with <see cref="IQueryCacheJobs"/>.</summary>
 public sealed record QueryCacheJobStatus
 {
+    /// <summary>The job: <c>backfill</c> or <c>cleanup</c>.</summary>
     public required string Job { get; init; }
 
-    /// <summary>running, completed, interrupted (cancelled or its process died; the next run resumes) or failed.</summary>
-    public required string Status { get; init; }
+    /// <summary>Where the run stands.</summary>
+    public required JobRunStatus Status { get; init; }
+
+    /// <summary>The backfill's tenant filter.</summary>
     public string? TenantId { get; init; }
+
+    /// <summary>The backfill's lower bound on when questions were asked.</summary>
     public DateTimeOffset? Since { get; init; }
+
+    /// <summary>The backfill's upper bound on when questions were asked.</summary>
     public DateTimeOffset? Until { get; init; }
 
     /// <summary>Pairs the backfill will read in all (counted when it started); null for cleanup.</summary>
@@ -64,7 +54,11 @@ public sealed record QueryCacheJobStatus
 
     /// <summary>Pairs read by the backfill; entries deleted by cleanup.</summary>
     public long Processed { get; init; }
+
+    /// <summary>Entries the backfill added.</summary>
     public long Added { get; init; }
+
+    /// <summary>Pairs that were cached already (by an earlier run, or by a live store meanwhile).</summary>
     public long AlreadyCached { get; init; }
 
     /// <summary>Pairs not cached because of an empty or too long question or answer, or because their user was erased.</summary>
@@ -72,21 +66,30 @@ public sealed record QueryCacheJobStatus
 
     /// <summary>Pairs whose embedding failed or was invalid.</summary>
     public long Failed { get; init; }
+
+    /// <summary>When the run started.</summary>
     public DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>When the run last saved its state.</summary>
     public DateTimeOffset UpdatedAt { get; init; }
 
-    /// <summary>The backfill's checkpoint: the last pair it committed.</summary>
+    /// <summary>When the run ended, if it has.</summary>
+    public DateTimeOffset? FinishedAt { get; init; }
+
+    /// <summary>Why a failed run failed.</summary>
+    public string? Error { get; init; }
+
+    /// <summary>The backfill's checkpoint: the asked time of the last pair it committed.</summary>
     internal DateTimeOffset? CursorAskedAt { get; init; }
 
+    /// <summary>The backfill's checkpoint: the user message of the last pair it committed.</summary>
     internal Guid? CursorUserMessageId { get; init; }
-    public DateTimeOffset? FinishedAt { get; init; }
-    public string? Error { get; init; }
 
     /// <summary>Pairs (or entries) per second so far.</summary>
     public double Rate => (UpdatedAt - StartedAt).TotalSeconds is > 0 and var seconds ? Processed / seconds : 0;
 
     /// <summary>Estimated time to finish a running backfill, when it can be told.</summary>
-    public TimeSpan? EstimatedRemaining => Status == "running" && Total is { } total && Rate > 0
+    public TimeSpan? EstimatedRemaining => Status == JobRunStatus.Running && Total is { } total && Rate > 0
         ? TimeSpan.FromSeconds(Math.Max(0, total - Processed) / Rate)
         : null;
 }
@@ -95,21 +98,41 @@ public sealed record QueryCacheJobStatus
 public interface IQueryCacheJobs
 {
     /// <summary>Fires the backfill job (on whichever instance's scheduler picks it up); returns at once.</summary>
+    /// <param name="request">Which pairs to backfill; null for all.</param>
+    /// <param name="cancellationToken">Cancels the trigger, not the job.</param>
     Task TriggerBackfillAsync(BackfillRequest? request = null, CancellationToken cancellationToken = default);
 
     /// <summary>Fires the cleanup job; returns at once.</summary>
+    /// <param name="cancellationToken">Cancels the trigger, not the job.</param>
     Task TriggerCleanupAsync(CancellationToken cancellationToken = default);
 
     /// <summary>The current or last backfill, null before the first.</summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
     Task<QueryCacheJobStatus?> GetBackfillStatusAsync(CancellationToken cancellationToken = default);
 
     /// <summary>The current or last cleanup, null before the first.</summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
     Task<QueryCacheJobStatus?> GetCleanupStatusAsync(CancellationToken cancellationToken = default);
 }
 
+/// <summary>The Quartz keys of the cache's jobs and of the cleanup's schedule.</summary>
+public static class QueryCacheJobKeys
+{
+    /// <summary>The backfill job (durable, fired on demand).</summary>
+    public static readonly JobKey Backfill = new("querycache-backfill", "querycache");
+
+    /// <summary>The cleanup job.</summary>
+    public static readonly JobKey Cleanup = new("querycache-cleanup", "querycache");
+
+    /// <summary>The cleanup's cron trigger (<see cref="QueryCacheJobOptions.CleanupSchedule"/>).</summary>
+    public static readonly TriggerKey CleanupSchedule = new("querycache-cleanup-schedule", "querycache");
+}
+
 /// <summary>Another instance (or call) is running the same job; this one did nothing.</summary>
+/// <param name="job">The job that is busy.</param>
 public sealed class QueryCacheJobBusyException(string job)
     : InvalidOperationException($"A {job} is already running against this database (possibly on another app instance); wait for it to finish or read its status.")
 {
+    /// <summary>The job that is busy: <c>backfill</c> or <c>cleanup</c>.</summary>
     public string Job { get; } = job;
 }

@@ -89,7 +89,7 @@ public static class TestData
     /// <summary>Runs a lookup through the SQL function and returns the plans of the statements it ran (auto_explain).</summary>
     public static async Task<(T? Result, List<string> Plans)> ExplainLookupAsync<T>(string connectionString, string sql, object parameters)
     {
-        await using var dataSource = QueryCache.Internal.QueryCacheDataSource.Build(connectionString);
+        await using var dataSource = QueryCache.Internal.CacheDataSource.Build(connectionString);
         await using var connection = await dataSource.OpenConnectionAsync();
         var plans = new List<string>();
         connection.Notice += (_, e) => plans.Add(e.Notice.MessageText);

@@ -4,10 +4,10 @@ using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
-namespace QueryCache.Cli;
+namespace QueryCache.Cli.Commands;
 
-/// <summary>The tour: sample history in, backfill, a few questions that hit and a few that miss, then the figures.</summary>
-internal static class Quickstart
+/// <summary><c>querycache quickstart</c>: sample history in, backfill, a few questions that hit and a few that miss, then the figures.</summary>
+internal static class QuickstartCommand
 {
     // Questions a user might ask next, in words the history does not contain: rewordings of answered questions, and new ones.
     private static readonly (string Tenant, string Question, string Kind)[] Questions =
@@ -24,34 +24,47 @@ internal static class Quickstart
         ("evergreen-planning", "Can I hold bitcoin in my account?", "new"),
     ];
 
-    public static async Task RunAsync(Io io, ParseResult parse, ServiceProvider services, CancellationToken ct)
+    public static Command Create(CliContext context)
     {
-        var settings = io.Settings(parse);
-        await io.Output.WriteLineAsync($"embedding model: {settings.EmbeddingModel}{(settings.UsesLocalEmbedder ? " (built-in, offline; set QUERYCACHE_EMBEDDING_ENDPOINT for a real model)" : "")}");
+        var command = new Command("quickstart", "Load the sample AskWealth history, backfill it, and answer a few questions (the database must be migrated).");
+        command.SetAction(async (parse, ct) =>
+        {
+            await using var services = context.Services(parse);
+            await RunAsync(context, parse, services, ct);
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    private static async Task RunAsync(CliContext context, ParseResult parse, ServiceProvider services, CancellationToken ct)
+    {
+        var settings = context.Settings(parse);
+        var output = context.Output;
+        await output.WriteLineAsync($"embedding model: {settings.ModelName}{(settings.UsesLocalEmbedder ? " (built-in, offline; set QUERYCACHE_EMBEDDING_ENDPOINT for a real model)" : "")}");
 
         await using (var connection = new NpgsqlConnection(settings.ConnectionString))
         {
             await connection.ExecuteAsync(new CommandDefinition(Resource("sample-app-schema.sql"), cancellationToken: ct));
-            await connection.ExecuteAsync(new CommandDefinition("SELECT askwealth.query_cache_define_qa_view()", cancellationToken: ct));
+            await connection.ExecuteAsync(new CommandDefinition($"SELECT {QueryCacheSchema.Schema}.{QueryCacheSchema.Functions.DefineQaView}()", cancellationToken: ct));
             var added = await connection.ExecuteAsync(new CommandDefinition(Resource("sample-history.sql"), commandTimeout: 300, cancellationToken: ct));
             var (messages, conversations, tenants) = await connection.QuerySingleAsync<(long, long, long)>(new CommandDefinition(
                 "SELECT count(*), count(DISTINCT conversation_id), count(DISTINCT tenant_id) FROM askwealth.message", cancellationToken: ct));
-            await io.Output.WriteLineAsync($"sample history: {added} messages loaded now; the table holds {messages} messages in {conversations} conversations of {tenants} tenants.");
+            await output.WriteLineAsync($"sample history: {added} messages loaded now; the table holds {messages} messages in {conversations} conversations of {tenants} tenants.");
         }
 
-        var status = await CliApp.RunBackfillAsync(io, services, new BackfillRequest(), ct);
-        await io.Output.WriteLineAsync($"backfill: {status.Processed} Q&A pairs read, {status.Added} cached now, {status.AlreadyCached} were already cached.");
-        await io.Output.WriteLineAsync();
+        var status = await BackfillCommand.RunAsync(context, services, new BackfillRequest(), ct);
+        await output.WriteLineAsync($"backfill: {status.Processed} Q&A pairs read, {status.Added} cached now, {status.AlreadyCached} were already cached.");
+        await output.WriteLineAsync();
 
         foreach (var (tenant, question, kind) in Questions)
         {
-            var result = await CliApp.LookupAsync(io, parse, services, question, new CacheScope(tenant), null, ct);
-            await io.Output.WriteLineAsync($"[{kind}] {tenant}: \"{question}\"");
-            await io.Output.WriteLineAsync("  " + result.Describe().Replace("\n", "\n  ", StringComparison.Ordinal));
+            var result = await LookupCommand.LookupAsync(context, parse, services, question, new CacheScope(tenant), null, ct);
+            await output.WriteLineAsync($"[{kind}] {tenant}: \"{question}\"");
+            await output.WriteLineAsync("  " + result.Describe().Replace("\n", "\n  ", StringComparison.Ordinal));
         }
 
-        await io.Output.WriteLineAsync();
-        await io.Output.WriteLineAsync(CliApp.FormatStats(await services.GetRequiredService<QueryCacheService>().GetCacheStatsAsync(cancellationToken: ct)));
+        await output.WriteLineAsync();
+        await output.WriteLineAsync(StatsCommand.Format(await services.GetRequiredService<QueryCacheService>().GetCacheStatsAsync(cancellationToken: ct)));
     }
 
     private static string Resource(string name)

@@ -1,17 +1,34 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
 
 namespace QueryCache.Cli;
 
-/// <summary>What every command shares: its streams, the environment, and the services built from the settings.</summary>
-internal sealed class Io(TextWriter output, TextWriter error, TextReader input, Func<string, string?> environment,
-    Option<string?> connection, Option<string?> config)
+/// <summary>What every command shares: its streams, the environment, the global options and the services built from the settings.</summary>
+internal sealed class CliContext(TextWriter output, TextWriter error, TextReader input, Func<string, string?> environment)
 {
+    public Option<string?> Connection { get; } = new("--connection", "-c")
+    {
+        Description = $"Npgsql connection string of the app database (else ${CliSettings.ConnectionVariable}, else {CliSettings.DefaultConfigFile})",
+        Recursive = true,
+    };
+
+    public Option<string?> Config { get; } = new("--config")
+    {
+        Description = $"JSON config file with ConnectionString, Dimensions, EmbeddingEndpoint, EmbeddingModel, EmbeddingApiKey (default ./{CliSettings.DefaultConfigFile})",
+        Recursive = true,
+    };
+
     public TextWriter Output { get; } = output;
+
     public TextWriter Error { get; } = error;
+
     public TextReader Input { get; } = input;
 
-    public CliSettings Settings(ParseResult parse) => CliSettings.Resolve(parse.GetValue(connection), parse.GetValue(config), environment);
+    /// <summary>Progress and prompts go to the error stream, so the output stays what a script reads.</summary>
+    public IAnsiConsole Console { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(error) });
+
+    public CliSettings Settings(ParseResult parse) => CliSettings.Load(parse.GetValue(Connection), parse.GetValue(Config), environment);
 
     /// <summary>
     /// The cache as a host would register it, with errors reported rather than swallowed (fail-open off: a CLI should
@@ -26,8 +43,9 @@ internal sealed class Io(TextWriter output, TextWriter error, TextReader input, 
         {
             options.ConnectionString = settings.ConnectionString;
             options.Dimensions = settings.Dimensions;
-            options.EmbeddingModel = settings.EmbeddingModel;
+            options.EmbeddingModel = settings.ModelName;
             options.FailOpen = false;
+            options.BreakDuration = TimeSpan.Zero;
             options.LookupTimeout = TimeSpan.FromSeconds(30);
             options.StoreTimeout = TimeSpan.FromSeconds(30);
             options.HitRecording = readOnly ? HitRecordingMode.None : HitRecordingMode.Immediate;

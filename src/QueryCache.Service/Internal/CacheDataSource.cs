@@ -1,25 +1,32 @@
 using System.Data;
 using Dapper;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Pgvector;
 
 namespace QueryCache.Internal;
 
-/// <summary>The data source the cache uses: the host's registered one, or one it builds (and disposes) from the connection string.</summary>
-internal sealed class QueryCacheDataSource : IAsyncDisposable
+/// <summary>
+/// The database the cache uses: the host's registered <see cref="NpgsqlDataSource"/> when there is one, else one it
+/// builds from <see cref="QueryCacheOptions.ConnectionString"/> (and disposes).
+/// </summary>
+internal sealed class CacheDataSource : IAsyncDisposable
 {
     private readonly bool _owned;
 
-    static QueryCacheDataSource() => SqlMapper.AddTypeHandler(new VectorTypeHandler());
+    // Dapper's type handlers are process-wide: registered once, whatever the number of caches.
+    static CacheDataSource() => SqlMapper.AddTypeHandler(new VectorTypeHandler());
 
-    public QueryCacheDataSource(NpgsqlDataSource dataSource, bool owned)
+    public CacheDataSource(IOptions<QueryCacheOptions> options, NpgsqlDataSource? hostDataSource = null)
     {
-        DataSource = dataSource;
-        _owned = owned;
+        _owned = hostDataSource is null;
+        Primary = hostDataSource ?? Build(options.Value.ConnectionString!);
     }
 
-    public NpgsqlDataSource DataSource { get; }
+    /// <summary>Where every read and write goes.</summary>
+    public NpgsqlDataSource Primary { get; }
 
+    /// <summary>A data source as the cache builds it: pgvector types, auto-prepared statements, no reset round trip.</summary>
     public static NpgsqlDataSource Build(string connectionString)
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
@@ -37,9 +44,9 @@ internal sealed class QueryCacheDataSource : IAsyncDisposable
         return builder.Build();
     }
 
-    public ValueTask DisposeAsync() => _owned ? DataSource.DisposeAsync() : ValueTask.CompletedTask;
+    public ValueTask DisposeAsync() => _owned ? Primary.DisposeAsync() : ValueTask.CompletedTask;
 
-    /// <summary>Lets Dapper pass <see cref="Vector"/> parameters to Npgsql's pgvector plugin (binary). Registered once per process.</summary>
+    /// <summary>Lets Dapper pass <see cref="Vector"/> parameters to Npgsql's pgvector plugin (binary).</summary>
     private sealed class VectorTypeHandler : SqlMapper.TypeHandler<Vector>
     {
         public override Vector Parse(object value) => (Vector)value;

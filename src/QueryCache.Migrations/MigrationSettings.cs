@@ -1,0 +1,63 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Configuration;
+
+namespace QueryCache.Migrations;
+
+/// <summary>
+/// The database to migrate, bound from configuration keys <c>ConnectionString</c> and <c>Dimensions</c>; the environment
+/// supplies them as <c>QUERYCACHE_CONNECTION</c> and <c>QUERYCACHE_DIMENSIONS</c>. The CLI's settings extend these.
+/// </summary>
+internal class MigrationSettings
+{
+    public const string ConnectionVariable = "QUERYCACHE_CONNECTION";
+    public const string DimensionsVariable = "QUERYCACHE_DIMENSIONS";
+
+    /// <summary>Environment variable → configuration key, for every variable these settings read.</summary>
+    public virtual IReadOnlyDictionary<string, string> EnvironmentKeys { get; } = new Dictionary<string, string>
+    {
+        [ConnectionVariable] = nameof(ConnectionString),
+        [DimensionsVariable] = nameof(Dimensions),
+    };
+
+    public string? ConnectionString { get; set; }
+
+    [Range(1, QueryCacheSchema.MaxIndexedDimensions,
+        ErrorMessage = "The embedding dimension {0} must be from {1} to {2}; use your model's output size, for example 1536.")]
+    public int Dimensions { get; set; } = QueryCacheSchema.DefaultDimensions;
+
+    /// <summary>The environment's values, under their configuration keys, for <c>AddInMemoryCollection</c>.</summary>
+    public IEnumerable<KeyValuePair<string, string?>> FromEnvironment(Func<string, string?> environment) =>
+        EnvironmentKeys.Select(k => KeyValuePair.Create(k.Value, environment(k.Key))).Where(k => k.Value is not null);
+
+    /// <summary>Binds and validates settings; a value that does not convert or validate is a <see cref="SettingsException"/> naming its key.</summary>
+    public static T Bind<T>(IConfiguration configuration)
+        where T : MigrationSettings, new()
+    {
+        var settings = new T();
+        try
+        {
+            configuration.Bind(settings);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new SettingsException($"{ex.Message} ({ex.InnerException?.Message})", ex);
+        }
+
+        var errors = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(settings, new ValidationContext(settings), errors, validateAllProperties: true))
+        {
+            throw new SettingsException(string.Join(" ", errors.Select(e => e.ErrorMessage)));
+        }
+
+        return settings;
+    }
+
+    /// <summary>The settings from the process environment, as <c>dotnet ef</c> runs with them.</summary>
+    public static MigrationSettings FromProcessEnvironment() =>
+        Bind<MigrationSettings>(new ConfigurationBuilder()
+            .AddInMemoryCollection(new MigrationSettings().FromEnvironment(Environment.GetEnvironmentVariable))
+            .Build());
+}
+
+/// <summary>A setting is missing or invalid; the message names it and says what it should be.</summary>
+internal sealed class SettingsException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,109 @@
+using Dapper;
+using Microsoft.Extensions.Logging;
+
+namespace QueryCache.Internal;
+
+/// <summary>Invalidation, figures and settings: operator calls whose database errors reach the caller.</summary>
+internal sealed class CacheAdministration(CacheDataSource database, QueryCacheMetrics metrics, ILogger<CacheAdministration> logger)
+{
+    public Task<int> InvalidateTenantAsync(string tenantId, CancellationToken cancellationToken) =>
+        InvalidateAsync("tenant", CacheStatements.InvalidateTenant, new { TenantId = Check.TenantId(tenantId) }, cancellationToken);
+
+    public Task<int> EraseUserAsync(string tenantId, string userId, CancellationToken cancellationToken) =>
+        InvalidateAsync("user", CacheStatements.EraseUser,
+            new { TenantId = Check.TenantId(tenantId), UserId = Check.Identifier(userId, "user id") }, cancellationToken);
+
+    public Task<int> InvalidateMessagesAsync(IEnumerable<Guid> messageIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messageIds);
+        var ids = messageIds.ToArray();
+        return ids.Length == 0 || ids.Contains(Guid.Empty)
+            ? throw new ArgumentException("Pass one or more message ids, none of them Guid.Empty.", nameof(messageIds))
+            : InvalidateAsync("messages", CacheStatements.InvalidateMessages, new { Ids = ids }, cancellationToken);
+    }
+
+    public Task<int> InvalidateAllAsync(CancellationToken cancellationToken) =>
+        InvalidateAsync("all", CacheStatements.InvalidateAll, null, cancellationToken);
+
+    public async Task<CacheStats> GetStatsAsync(string? tenantId, CancellationToken cancellationToken)
+    {
+        OptionalTenant(tenantId);
+        using var connection = database.Primary.CreateConnection();
+        var row = await connection.QuerySingleAsync<StatsRow>(
+            new CommandDefinition(CacheStatements.Stats, new { TenantId = tenantId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return new CacheStats
+        {
+            TenantId = tenantId,
+            TotalEntries = row.TotalEntries,
+            TotalCacheHits = row.TotalHits,
+            ExpiredEntries = row.ExpiredEntries,
+            EntriesWithHits = row.HitEntries,
+            TenantCount = row.TenantCount,
+            OldestEntryAt = DatabaseTime.ToOffset(row.OldestEntryAt),
+            NewestEntryAt = DatabaseTime.ToOffset(row.NewestEntryAt),
+            LastHitAt = DatabaseTime.ToOffset(row.LastHitAt),
+        };
+    }
+
+    public async Task<CacheConfig> GetConfigAsync(string? tenantId, CancellationToken cancellationToken)
+    {
+        OptionalTenant(tenantId);
+        using var connection = database.Primary.CreateConnection();
+        return await connection.QuerySingleOrDefaultAsync<CacheConfig>(
+                new CommandDefinition(CacheStatements.GetConfig, new { TenantId = tenantId }, cancellationToken: cancellationToken)).ConfigureAwait(false)
+            ?? throw new InvalidOperationException(
+                $"{QueryCacheSchema.Schema}.{QueryCacheSchema.Config.Table} has no global row; apply the QueryCache migrations (dotnet ef database update) to restore it.");
+    }
+
+    public async Task UpdateConfigAsync(CacheConfigUpdate update, string? tenantId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        OptionalTenant(tenantId);
+        Check.Threshold(update.SimilarityThreshold);
+        if (update.MaxCacheEntries is < 1)
+        {
+            throw new ArgumentOutOfRangeException("update.MaxCacheEntries", update.MaxCacheEntries,
+                "The cache must be allowed at least 1 entry; to turn it off set CacheEnabled = false. The config was left unchanged.");
+        }
+
+        Check.TimeToLive(update.DefaultTimeToLive);
+        using var connection = database.Primary.CreateConnection();
+        await connection.ExecuteAsync(new CommandDefinition(tenantId is null ? CacheStatements.UpdateGlobalConfig : CacheStatements.UpsertTenantConfig, new
+        {
+            TenantId = tenantId,
+            update.SimilarityThreshold,
+            update.CacheEnabled,
+            update.MaxCacheEntries,
+            update.DefaultTimeToLive,
+        }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        Log.ConfigUpdated(logger, tenantId is null ? "all tenants" : "tenant " + tenantId);
+    }
+
+    public async Task ResetConfigAsync(string tenantId, CancellationToken cancellationToken)
+    {
+        using var connection = database.Primary.CreateConnection();
+        await connection.ExecuteAsync(new CommandDefinition(CacheStatements.ResetTenantConfig, new { TenantId = Check.TenantId(tenantId) },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        Log.ConfigUpdated(logger, "tenant " + tenantId);
+    }
+
+    private async Task<int> InvalidateAsync(string scope, string sql, object? parameters, CancellationToken cancellationToken)
+    {
+        using var connection = database.Primary.CreateConnection();
+        var count = await connection.ExecuteAsync(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        metrics.Invalidated(count, scope);
+        Log.Invalidated(logger, count, scope);
+        return count;
+    }
+
+    private static void OptionalTenant(string? tenantId, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(tenantId))] string name = "")
+    {
+        if (tenantId is not null)
+        {
+            Check.TenantId(tenantId, name);
+        }
+    }
+
+    private sealed record StatsRow(long TotalEntries, long TotalHits, long ExpiredEntries, long HitEntries, long TenantCount,
+        DateTime? OldestEntryAt, DateTime? NewestEntryAt, DateTime? LastHitAt);
+}

@@ -1,0 +1,216 @@
+using C = QueryCache.QueryCacheSchema.Config;
+using E = QueryCache.QueryCacheSchema.Embeddings;
+using F = QueryCache.QueryCacheSchema.Functions;
+using J = QueryCache.QueryCacheSchema.JobState;
+using P = QueryCache.QueryCacheSchema.QaPairs;
+using S = QueryCache.QueryCacheSchema.StatsColumns;
+using X = QueryCache.QueryCacheSchema.Erasures;
+
+namespace QueryCache.Internal;
+
+/// <summary>
+/// Every statement the runtime sends, composed once from <see cref="QueryCacheSchema"/>. The statement text is not a
+/// contract (the schema's names and functions are); callers only bind parameters. Column aliases are the property
+/// names Dapper maps to.
+/// </summary>
+internal static class CacheStatements
+{
+    private const string Schema = QueryCacheSchema.Schema;
+    private const string Embeddings = Schema + "." + E.Table;
+    private const string Config = Schema + "." + C.Table;
+    private const string JobState = Schema + "." + J.Table;
+    private const string Erasures = Schema + "." + X.Table;
+    private const string QaPairs = Schema + "." + P.View;
+    private const string EffectiveConfig = Schema + "." + F.EffectiveConfig;
+
+    private const string HitColumns = $"""
+        {F.EntryIdColumn} AS "EntryId", {E.QueryText} AS "QueryText", {E.Answer} AS "Answer", {F.SimilarityColumn} AS "Similarity",
+        {E.UserMessageId} AS "UserMessageId", {E.AssistantMessageId} AS "AssistantMessageId"
+        """;
+
+    public const string Lookup =
+        $"SELECT {HitColumns} FROM {Schema}.{F.Lookup}(@Embedding, @TenantId, @UserId, @Model, @Threshold, @RecordHit)";
+
+    public const string LookupExact =
+        $"SELECT {HitColumns} FROM {Schema}.{F.LookupExact}(@Hash, @TenantId, @UserId, @Model, @RecordHit)";
+
+    /// <summary>Batched hit counts, over arrays sorted by id: instances flushing the same entries lock them in the same order.</summary>
+    public const string RecordHits =
+        $"SELECT count({Schema}.{F.RecordHit}(h.id, h.hits)) FROM unnest(@Ids, @Hits) AS h(id, hits)";
+
+    /// <summary>A re-added user message replaces its entry, but only within the same tenant: no row is returned otherwise.</summary>
+    public const string Insert = $"""
+        INSERT INTO {Embeddings} AS e
+            ({E.TenantId}, {E.UserId}, {E.AskedBy}, {E.UserMessageId}, {E.AssistantMessageId}, {E.QueryText}, {E.QueryHash}, {E.Answer},
+             {E.Embedding}, {E.EmbeddingModel}, {E.ExpiresAt})
+        SELECT @TenantId, @UserId, @AskedBy, @UserMessageId, @AssistantMessageId, @QueryText, @Hash, @Answer, @Embedding, @Model,
+               now() + coalesce(@TimeToLive, c.{C.DefaultTtl})
+        FROM {EffectiveConfig}(@TenantId) c
+        ON CONFLICT ({E.UserMessageId}, {E.EmbeddingModel}) DO UPDATE
+            SET {E.UserId} = excluded.{E.UserId}, {E.AskedBy} = excluded.{E.AskedBy}, {E.AssistantMessageId} = excluded.{E.AssistantMessageId},
+                {E.QueryText} = excluded.{E.QueryText}, {E.QueryHash} = excluded.{E.QueryHash}, {E.Answer} = excluded.{E.Answer},
+                {E.Embedding} = excluded.{E.Embedding}, {E.ExpiresAt} = excluded.{E.ExpiresAt}, {E.CreatedAt} = now()
+            WHERE e.{E.TenantId} = excluded.{E.TenantId}
+        RETURNING e.{E.Id}
+        """;
+
+    public const string InvalidateTenant = $"DELETE FROM {Embeddings} WHERE {E.Id} IN ({SelectIdsForUpdate} WHERE {E.TenantId} = @TenantId ORDER BY {E.Id} FOR UPDATE)";
+
+    public const string InvalidateMessages = $"""
+        DELETE FROM {Embeddings} WHERE {E.Id} IN ({SelectIdsForUpdate}
+            WHERE {E.UserMessageId} = ANY(@Ids) OR {E.AssistantMessageId} = ANY(@Ids) ORDER BY {E.Id} FOR UPDATE)
+        """;
+
+    public const string InvalidateAll = $"DELETE FROM {Embeddings} WHERE {E.Id} IN ({SelectIdsForUpdate} ORDER BY {E.Id} FOR UPDATE)";
+
+    /// <summary>
+    /// Erasure: the user's private entries and the shared ones made from their questions, plus a tombstone so a later
+    /// backfill does not cache their earlier questions again while the app still holds the messages.
+    /// </summary>
+    public const string EraseUser = $"""
+        WITH tombstone AS (
+            INSERT INTO {Erasures} ({X.TenantId}, {X.UserId}, {X.ErasedAt}) VALUES (@TenantId, @UserId, now())
+            ON CONFLICT ({X.TenantId}, {X.UserId}) DO UPDATE SET {X.ErasedAt} = now())
+        DELETE FROM {Embeddings} WHERE {E.Id} IN ({SelectIdsForUpdate}
+            WHERE {E.TenantId} = @TenantId AND ({E.UserId} = @UserId OR {E.AskedBy} = @UserId) ORDER BY {E.Id} FOR UPDATE)
+        """;
+
+    public const string Stats = $"""
+        SELECT {S.TotalEntries} AS "TotalEntries", {S.TotalHits} AS "TotalHits", {S.ExpiredEntries} AS "ExpiredEntries",
+               {S.HitEntries} AS "HitEntries", {S.TenantCount} AS "TenantCount", {S.OldestEntryAt} AS "OldestEntryAt",
+               {S.NewestEntryAt} AS "NewestEntryAt", {S.LastHitAt} AS "LastHitAt"
+        FROM {Schema}.{F.Stats}(@TenantId)
+        """;
+
+    public const string GetConfig = $"""
+        SELECT @TenantId AS "TenantId", {C.SimilarityThreshold} AS "SimilarityThreshold", {C.CacheEnabled} AS "CacheEnabled",
+               {C.MaxCacheEntries} AS "MaxCacheEntries", {C.DefaultTtl} AS "DefaultTimeToLive"
+        FROM {EffectiveConfig}(@TenantId)
+        """;
+
+    public const string UpdateGlobalConfig = $"""
+        UPDATE {Config}
+        SET {C.SimilarityThreshold} = coalesce(@SimilarityThreshold, {C.SimilarityThreshold}),
+            {C.CacheEnabled} = coalesce(@CacheEnabled, {C.CacheEnabled}),
+            {C.MaxCacheEntries} = coalesce(@MaxCacheEntries, {C.MaxCacheEntries}),
+            {C.DefaultTtl} = coalesce(@DefaultTimeToLive, {C.DefaultTtl}),
+            {C.UpdatedAt} = now()
+        WHERE {C.TenantId} IS NULL
+        """;
+
+    public const string UpsertTenantConfig = $"""
+        INSERT INTO {Config} AS c ({C.TenantId}, {C.SimilarityThreshold}, {C.CacheEnabled}, {C.MaxCacheEntries}, {C.DefaultTtl})
+        VALUES (@TenantId, @SimilarityThreshold, @CacheEnabled, @MaxCacheEntries, @DefaultTimeToLive)
+        ON CONFLICT ({C.TenantId}) DO UPDATE
+            SET {C.SimilarityThreshold} = coalesce(excluded.{C.SimilarityThreshold}, c.{C.SimilarityThreshold}),
+                {C.CacheEnabled} = coalesce(excluded.{C.CacheEnabled}, c.{C.CacheEnabled}),
+                {C.MaxCacheEntries} = coalesce(excluded.{C.MaxCacheEntries}, c.{C.MaxCacheEntries}),
+                {C.DefaultTtl} = coalesce(excluded.{C.DefaultTtl}, c.{C.DefaultTtl}),
+                {C.UpdatedAt} = now()
+        """;
+
+    public const string ResetTenantConfig = $"DELETE FROM {Config} WHERE {C.TenantId} = @TenantId";
+
+    public const string TryLock = "SELECT pg_try_advisory_lock(@Key)";
+
+    public const string Unlock = "SELECT pg_advisory_unlock(@Key)";
+
+    private const string JobStateColumns = $"""
+        {J.Job} AS "Job", {J.Status} AS "Status", {J.TenantFilter} AS "TenantFilter", {J.SinceFilter} AS "SinceFilter",
+        {J.UntilFilter} AS "UntilFilter", {J.CursorAskedAt} AS "CursorAskedAt", {J.CursorUserMessageId} AS "CursorUserMessageId",
+        {J.Total} AS "Total", {J.Processed} AS "Processed", {J.Added} AS "Added", {J.AlreadyCached} AS "AlreadyCached",
+        {J.Skipped} AS "Skipped", {J.Failed} AS "Failed", {J.StartedAt} AS "StartedAt", {J.UpdatedAt} AS "UpdatedAt",
+        {J.FinishedAt} AS "FinishedAt", {J.Error} AS "Error"
+        """;
+
+    /// <summary>A job's state, and whether its lock is held: a 'running' row whose lock nobody holds belongs to a run that died.</summary>
+    public const string ReadJobState = $"""
+        SELECT {JobStateColumns}, EXISTS (
+                   SELECT 1 FROM pg_locks l
+                   WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                     AND ((l.classid::bigint << 32) | l.objid::bigint) = @LockKey) AS "Locked"
+        FROM {JobState} WHERE {J.Job} = @Job
+        """;
+
+    /// <summary>Writes a run's whole state: its start, each checkpoint and its end are the same statement.</summary>
+    public const string SaveJobState = $"""
+        INSERT INTO {JobState} AS s ({J.Job}, {J.Status}, {J.TenantFilter}, {J.SinceFilter}, {J.UntilFilter}, {J.CursorAskedAt},
+            {J.CursorUserMessageId}, {J.Total}, {J.Processed}, {J.Added}, {J.AlreadyCached}, {J.Skipped}, {J.Failed}, {J.StartedAt},
+            {J.UpdatedAt}, {J.FinishedAt}, {J.Error})
+        VALUES (@Job, @Status, @TenantId, @Since, @Until, @CursorAskedAt, @CursorUserMessageId, @Total, @Processed, @Added,
+            @AlreadyCached, @Skipped, @Failed, @StartedAt, now(), CASE WHEN @Status = 'running' THEN NULL ELSE now() END, @Error)
+        ON CONFLICT ({J.Job}) DO UPDATE SET {J.Status} = excluded.{J.Status}, {J.TenantFilter} = excluded.{J.TenantFilter},
+            {J.SinceFilter} = excluded.{J.SinceFilter}, {J.UntilFilter} = excluded.{J.UntilFilter},
+            {J.CursorAskedAt} = excluded.{J.CursorAskedAt}, {J.CursorUserMessageId} = excluded.{J.CursorUserMessageId},
+            {J.Total} = excluded.{J.Total}, {J.Processed} = excluded.{J.Processed}, {J.Added} = excluded.{J.Added},
+            {J.AlreadyCached} = excluded.{J.AlreadyCached}, {J.Skipped} = excluded.{J.Skipped}, {J.Failed} = excluded.{J.Failed},
+            {J.StartedAt} = excluded.{J.StartedAt}, {J.UpdatedAt} = now(), {J.FinishedAt} = excluded.{J.FinishedAt},
+            {J.Error} = excluded.{J.Error}
+        """;
+
+    private const string PairFilter = $"""
+        (@TenantId::text IS NULL OR p.{P.TenantId} = @TenantId)
+        AND (@Since::timestamptz IS NULL OR p.{P.AskedAt} >= @Since)
+        AND (@Until::timestamptz IS NULL OR p.{P.AskedAt} < @Until)
+        """;
+
+    public const string CountPairs = $"SELECT count(*) FROM {QaPairs} p WHERE {PairFilter}";
+
+    /// <summary>Keyset pagination on (asked_at, user_message_id): each batch continues exactly after the checkpoint.</summary>
+    public const string ReadPairs = $"""
+        SELECT p.{P.UserMessageId} AS "UserMessageId", p.{P.AssistantMessageId} AS "AssistantMessageId", p.{P.TenantId} AS "TenantId",
+               p.{P.UserId} AS "UserId", p.{P.Question} AS "Question", p.{P.Answer} AS "Answer", p.{P.AskedAt} AS "AskedAt",
+               EXISTS (SELECT 1 FROM {Embeddings} e
+                       WHERE e.{E.UserMessageId} = p.{P.UserMessageId} AND e.{E.EmbeddingModel} = @Model) AS "Cached",
+               EXISTS (SELECT 1 FROM {Erasures} x
+                       WHERE x.{X.TenantId} = p.{P.TenantId} AND x.{X.UserId} = p.{P.UserId} AND p.{P.AskedAt} <= x.{X.ErasedAt}) AS "Erased"
+        FROM {QaPairs} p
+        WHERE {PairFilter}
+          AND (@AfterAskedAt::timestamptz IS NULL OR (p.{P.AskedAt}, p.{P.UserMessageId}) > (@AfterAskedAt, @AfterId))
+        ORDER BY p.{P.AskedAt}, p.{P.UserMessageId}
+        LIMIT @BatchSize
+        """;
+
+    private const string Stage = "query_cache_backfill_stage";
+
+    public const string CreateStage = $"""
+        CREATE TEMP TABLE IF NOT EXISTS {Stage} (
+            tenant_id text, user_id text, asked_by text, user_message_id uuid, assistant_message_id uuid,
+            query_text text, query_hash bytea, answer text, embedding vector) ON COMMIT DELETE ROWS
+        """;
+
+    /// <summary>The stage's columns in the order the backfill writes them.</summary>
+    public const string CopyToStage = $"""
+        COPY {Stage} (tenant_id, user_id, asked_by, user_message_id, assistant_message_id, query_text, query_hash, answer, embedding)
+        FROM STDIN (FORMAT BINARY)
+        """;
+
+    /// <summary>A pair cached meanwhile by a live store is left as it is (and counted as already cached).</summary>
+    public const string InsertStaged = $"""
+        INSERT INTO {Embeddings}
+            ({E.TenantId}, {E.UserId}, {E.AskedBy}, {E.UserMessageId}, {E.AssistantMessageId}, {E.QueryText}, {E.QueryHash}, {E.Answer},
+             {E.Embedding}, {E.EmbeddingModel}, {E.ExpiresAt})
+        SELECT s.tenant_id, s.user_id, s.asked_by, s.user_message_id, s.assistant_message_id, s.query_text, s.query_hash, s.answer, s.embedding,
+               @Model, now() + c.{C.DefaultTtl}
+        FROM {Stage} s CROSS JOIN LATERAL {EffectiveConfig}(s.tenant_id) c
+        ON CONFLICT ({E.UserMessageId}, {E.EmbeddingModel}) DO NOTHING
+        """;
+
+    public const string CleanupBatch = $"SELECT {Schema}.{F.Cleanup}(@BatchSize)";
+
+    /// <summary>Returns the dead tuples' space and repairs the HNSW graph around the deleted entries.</summary>
+    public const string Vacuum = $"VACUUM (ANALYZE) {Embeddings}";
+
+    public const string HealthProbe = $"""
+        SELECT (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS "VectorVersion",
+               (SELECT to_regclass('{Schema}.{QueryCacheSchema.MigrationsHistoryTable}') IS NOT NULL) AS "HasHistory",
+               (SELECT atttypmod FROM pg_attribute
+                WHERE attrelid = to_regclass('{Embeddings}') AND attname = '{E.Embedding}') AS "Dimensions"
+        """;
+
+    public const string MigrationApplied =
+        $"""SELECT EXISTS (SELECT 1 FROM {Schema}."{QueryCacheSchema.MigrationsHistoryTable}" WHERE "MigrationId" = @Latest)""";
+
+    /// <summary>Bulk deletes lock their rows in id order first (ORDER BY id FOR UPDATE), so two at once queue instead of deadlocking.</summary>
+    private const string SelectIdsForUpdate = $"SELECT {E.Id} FROM {Embeddings}";
+}

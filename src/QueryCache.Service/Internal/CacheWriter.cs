@@ -1,0 +1,78 @@
+using Dapper;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Pgvector;
+
+namespace QueryCache.Internal;
+
+/// <summary>The write path: validates an entry, embeds it when needed, and stores it bounded and fail-open.</summary>
+internal sealed class CacheWriter(
+    CacheDataSource database,
+    FailOpenExecutor executor,
+    QueryEmbedder embedder,
+    QueryCacheMetrics metrics,
+    IOptions<QueryCacheOptions> options,
+    ILogger<CacheWriter> logger)
+{
+    private readonly QueryCacheOptions _options = options.Value;
+
+    /// <summary>The entry's id, or 0 when a database failure dropped it (fail-open).</summary>
+    public async Task<long> AddAsync(CacheEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        Check.Scope(entry.Scope);
+        if (entry.AskedByUserId is not null)
+        {
+            Check.Identifier(entry.AskedByUserId, "user id");
+        }
+
+        Check.Text(entry.QueryText, "question", QueryCacheSchema.MaxQueryTextLength);
+        Check.Text(entry.Answer, "answer", QueryCacheSchema.MaxAnswerLength);
+        Check.TimeToLive(entry.TimeToLive);
+        if (entry.UserMessageId == Guid.Empty || entry.AssistantMessageId == Guid.Empty)
+        {
+            throw new ArgumentException("A message id is Guid.Empty; pass the app's message id, or null when there is none.", nameof(entry));
+        }
+
+        var embedding = entry.Embedding.IsEmpty
+            ? await embedder.EmbedAsync(entry.QueryText, cancellationToken).ConfigureAwait(false)
+            : Check.Embedding(entry.Embedding, _options.Dimensions);
+
+        var parameters = new
+        {
+            entry.Scope.TenantId,
+            entry.Scope.UserId,
+            AskedBy = entry.AskedByUserId ?? entry.Scope.UserId,
+            entry.UserMessageId,
+            entry.AssistantMessageId,
+            entry.QueryText,
+            Hash = QueryText.Hash(entry.QueryText),
+            entry.Answer,
+            Embedding = new Vector(embedding),
+            Model = _options.EmbeddingModel,
+            entry.TimeToLive,
+        };
+
+        // -1 stands for "dropped": the insert itself answers null when the message id belongs to another tenant.
+        var id = await executor.ExecuteAsync(CacheOperation.Store, entry.Scope.TenantId, async ct =>
+        {
+            using var connection = database.Primary.CreateConnection();
+            return await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(CacheStatements.Insert, parameters, cancellationToken: ct))
+                .ConfigureAwait(false);
+        }, -1, cancellationToken).ConfigureAwait(false);
+
+        switch (id)
+        {
+            case -1:
+                metrics.Store(stored: false);
+                return 0;
+            case null:
+                throw new InvalidOperationException(
+                    $"User message {entry.UserMessageId} is already cached for another tenant; a message id belongs to one tenant. Check the scope passed with it.");
+            default:
+                metrics.Store(stored: true);
+                Log.Stored(logger, id.Value, entry.Scope.TenantId);
+                return id.Value;
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+
+namespace QueryCache.Internal;
+
+/// <summary>Embeds text with the host's <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/>, checking what it returns.</summary>
+internal sealed class QueryEmbedder(IOptions<QueryCacheOptions> options, IEmbeddingGenerator<string, Embedding<float>>? generator = null)
+{
+    private readonly int _dimensions = options.Value.Dimensions;
+
+    public async Task<ReadOnlyMemory<float>> EmbedAsync(string text, CancellationToken cancellationToken)
+    {
+        var embedding = await Generator.GenerateAsync(text, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return Valid(embedding.Vector);
+    }
+
+    /// <summary>One call for the batch; the vectors in input order.</summary>
+    public async Task<IReadOnlyList<ReadOnlyMemory<float>>> EmbedAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken)
+    {
+        var embeddings = await Generator.GenerateAsync(texts, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (embeddings.Count != texts.Count)
+        {
+            throw new InvalidOperationException(
+                $"The embedding generator returned {embeddings.Count} embeddings for {texts.Count} texts; it must return one per text, in order.");
+        }
+
+        return embeddings.Select(e => e.Vector).ToList();
+    }
+
+    /// <summary>A generated vector the cache can store: the configured dimension, finite, not all zero.</summary>
+    public ReadOnlyMemory<float> Valid(ReadOnlyMemory<float> vector)
+    {
+        try
+        {
+            return Check.Embedding(vector, _dimensions);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidOperationException($"The registered IEmbeddingGenerator returned an unusable vector. {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Throws the explanation below when no generator is registered.</summary>
+    public void EnsureGenerator() => _ = Generator;
+
+    private IEmbeddingGenerator<string, Embedding<float>> Generator => generator ?? throw new InvalidOperationException(
+        "No IEmbeddingGenerator<string, Embedding<float>> is registered, so the cache cannot embed text itself. " +
+        "Register one (Microsoft.Extensions.AI), or pass the embedding you computed.");
+}

@@ -1,0 +1,52 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using Quartz;
+
+namespace QueryCache;
+
+/// <summary>
+/// Options of the backfill and cleanup (the Quartz jobs, and <see cref="IQueryCacheService.PopulateFromExistingAsync(CancellationToken)"/>
+/// and <see cref="IQueryCacheService.CleanupAsync"/>), validated when the host starts.
+/// </summary>
+public sealed class QueryCacheJobOptions : IValidatableObject
+{
+    /// <summary>Q&amp;A pairs read, embedded and inserted per transaction; the checkpoint advances once per batch.</summary>
+    [Range(1, 100_000)]
+    public int BackfillBatchSize { get; set; } = 500;
+
+    /// <summary>Questions sent to the embedding generator per call.</summary>
+    [Range(1, 4096)]
+    public int EmbeddingBatchSize { get; set; } = 64;
+
+    /// <summary>
+    /// False (the default): a backfilled answer is shared within its tenant, so any user's paraphrase hits it (the best
+    /// hit rate). True: it is private to the user who asked; choose this when answers carry personal data (account
+    /// balances, names) that must not reach colleagues in the same tenant.
+    /// </summary>
+    public bool BackfillPrivateToUser { get; set; }
+
+    /// <summary>Entries deleted per cleanup statement; small batches keep row locks short.</summary>
+    [Range(1, 100_000)]
+    public int CleanupBatchSize { get; set; } = 500;
+
+    /// <summary>Quartz cron expression of the scheduled cleanup (default every 15 minutes); empty for on demand only.</summary>
+    public string? CleanupSchedule { get; set; } = "0 0/15 * * * ?";
+
+    /// <summary>After a cleanup that deleted at least this many entries, run VACUUM (ANALYZE) on the table; 0 leaves it to autovacuum.</summary>
+    [Range(0, long.MaxValue)]
+    public long VacuumAfterDeletedEntries { get; set; } = 1000;
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!string.IsNullOrWhiteSpace(CleanupSchedule) && !CronExpression.TryParse(CleanupSchedule, default, out _))
+        {
+            yield return new ValidationResult(
+                $"CleanupSchedule '{CleanupSchedule}' is not a Quartz cron expression (seconds minutes hours day-of-month month day-of-week, for example \"0 0/15 * * * ?\"); leave it empty for on-demand cleanup only.",
+                [nameof(CleanupSchedule)]);
+        }
+    }
+}
+
+[OptionsValidator]
+internal sealed partial class QueryCacheJobOptionsValidator : IValidateOptions<QueryCacheJobOptions>;
