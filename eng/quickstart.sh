@@ -2,13 +2,8 @@
 # The quickstart in one command: a local PostgreSQL + pgvector (unless QUERYCACHE_CONNECTION is set), the migrations
 # through `dotnet ef database update`, then `querycache quickstart`: sample history, backfill, lookups, stats.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-
-# db.sh start prints QUERYCACHE_CONNECTION as it is when it is set, and otherwise starts the local server.
-QUERYCACHE_CONNECTION=$(eng/db.sh start)
-export QUERYCACHE_CONNECTION
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+use_database
 echo "database: ${QUERYCACHE_CONNECTION%%Password=*}Password=***"
 
 dotnet tool restore >/dev/null

@@ -2,9 +2,7 @@
 # The test command: provisions PostgreSQL + pgvector (eng/db.sh) unless QUERYCACHE_TEST_CONNECTION is set, checks the
 # `dotnet ef` round trip, runs every test, and ends with `tests: N passed, N failed[, N skipped]`.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 if [ -z "${QUERYCACHE_TEST_CONNECTION:-}" ]; then
   # Under CI, stop a server this run started; on a workstation leave it running for the next run.

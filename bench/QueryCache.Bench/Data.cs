@@ -1,3 +1,5 @@
+using QueryCache.Tests.Infrastructure;
+
 namespace QueryCache.Bench;
 
 /// <summary>
@@ -10,7 +12,7 @@ internal sealed class Data
 
     public required int Dimensions { get; init; }
     public required string[] Tenants { get; init; }
-    public required float[][] Vectors { get; init; }
+    public required float[][] Embeddings { get; init; }
     public required int[] TenantOf { get; init; }
     public required List<Query> Queries { get; init; }
 
@@ -24,7 +26,7 @@ internal sealed class Data
         var centres = new float[topics][];
         for (var i = 0; i < topics; i++)
         {
-            centres[i] = Unit(rng, dimensions);
+            centres[i] = Vectors.Random(rng, dimensions);
         }
 
         var vectors = new float[entries][];
@@ -32,7 +34,7 @@ internal sealed class Data
         for (var i = 0; i < entries; i++)
         {
             // Cached questions of one topic sit around its centre, not on top of each other.
-            vectors[i] = Around(centres[rng.Next(topics)], 0.8, rng);
+            vectors[i] = Vectors.AtSimilarity(centres[rng.Next(topics)], 0.8, rng);
             tenantOf[i] = rng.NextDouble() < 0.5 ? 0 : 1 + rng.Next(tenants.Length - 1);
         }
 
@@ -42,48 +44,15 @@ internal sealed class Data
             if (q % 2 == 0)
             {
                 var source = rng.Next(entries);
-                list.Add(new Query(Around(vectors[source], ParaphraseSimilarity, rng), tenantOf[source], source));
+                list.Add(new Query(Vectors.AtSimilarity(vectors[source], ParaphraseSimilarity, rng), tenantOf[source], source));
             }
             else
             {
-                list.Add(new Query(Unit(rng, dimensions), q % 4 == 1 ? 0 : 1 + rng.Next(tenants.Length - 1), null));
+                list.Add(new Query(Vectors.Random(rng, dimensions), q % 4 == 1 ? 0 : 1 + rng.Next(tenants.Length - 1), null));
             }
         }
 
-        return new Data { Dimensions = dimensions, Tenants = tenants, Vectors = vectors, TenantOf = tenantOf, Queries = list };
-    }
-
-    public static float[] Unit(Random rng, int dimensions)
-    {
-        var v = new float[dimensions];
-        for (var i = 0; i < dimensions; i++)
-        {
-            v[i] = (float)(Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()));
-        }
-
-        return Normalize(v);
-    }
-
-    /// <summary>A unit vector at cosine <paramref name="similarity"/> from the unit vector <paramref name="centre"/>.</summary>
-    public static float[] Around(float[] centre, double similarity, Random rng)
-    {
-        var noise = Unit(rng, centre.Length);
-        var dot = Dot(noise, centre);
-        var scale = Math.Sqrt(1 - similarity * similarity);
-        var v = new float[centre.Length];
-        double norm = 0;
-        for (var i = 0; i < v.Length; i++)
-        {
-            norm += Math.Pow(noise[i] - dot * centre[i], 2);
-        }
-
-        norm = Math.Sqrt(norm);
-        for (var i = 0; i < v.Length; i++)
-        {
-            v[i] = (float)(similarity * centre[i] + scale * (noise[i] - dot * centre[i]) / norm);
-        }
-
-        return Normalize(v);
+        return new Data { Dimensions = dimensions, Tenants = tenants, Embeddings = vectors, TenantOf = tenantOf, Queries = list };
     }
 
     public static double Dot(float[] a, float[] b)
@@ -104,16 +73,5 @@ internal sealed class Data
         }
 
         return sum;
-    }
-
-    private static float[] Normalize(float[] v)
-    {
-        var norm = (float)Math.Sqrt(Dot(v, v));
-        for (var i = 0; i < v.Length; i++)
-        {
-            v[i] /= norm;
-        }
-
-        return v;
     }
 }

@@ -12,6 +12,7 @@ using NpgsqlTypes;
 using Pgvector;
 using QueryCache;
 using QueryCache.Bench;
+using QueryCache.Tests.Infrastructure;
 using QueryCache.Migrations;
 
 var sizes = Arg("--sizes", "10000,100000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
@@ -49,7 +50,7 @@ foreach (var size in sizes)
                 await import.WriteAsync($"question {i}", NpgsqlDbType.Text);
                 await import.WriteAsync(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i)), NpgsqlDbType.Bytea);
                 await import.WriteAsync($"answer {i}", NpgsqlDbType.Text);
-                await import.WriteAsync(new Vector(data.Vectors[i]));
+                await import.WriteAsync(new Vector(data.Embeddings[i]));
                 await import.WriteAsync(Model, NpgsqlDbType.Text);
             }
 
@@ -88,7 +89,7 @@ foreach (var size in sizes)
         var bestSim = double.MinValue;
         for (var i = 0; i < size; i++)
         {
-            if (data.TenantOf[i] == q.Tenant && Data.Dot(q.Vector, data.Vectors[i]) is var s && s > bestSim)
+            if (data.TenantOf[i] == q.Tenant && Data.Dot(q.Vector, data.Embeddings[i]) is var s && s > bestSim)
             {
                 (best, bestSim) = (i, s);
             }
@@ -246,7 +247,7 @@ foreach (var size in sizes)
     for (var i = 0; i < 200; i++)
     {
         var watch = Stopwatch.StartNew();
-        await cache.AddToCacheAsync(new CacheEntry { Scope = new CacheScope(data.Tenants[rng.Next(data.Tenants.Length)]), QueryText = $"stored {i}", Answer = "a", Embedding = Data.Unit(rng, dims) });
+        await cache.AddToCacheAsync(new CacheEntry { Scope = new CacheScope(data.Tenants[rng.Next(data.Tenants.Length)]), QueryText = $"stored {i}", Answer = "a", Embedding = Vectors.Random(rng, dims) });
         storeTimes.Add(watch.Elapsed.TotalMilliseconds);
     }
 
@@ -292,7 +293,7 @@ foreach (var size in sizes)
     }
 }
 
-var folder = Path.Combine(FindRoot(), "artifacts", "bench");
+var folder = Path.Combine("artifacts", "bench");
 Directory.CreateDirectory(folder);
 var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
 await File.WriteAllTextAsync(Path.Combine(folder, $"results-{stamp}.json"), JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
@@ -350,19 +351,6 @@ static NpgsqlDataSource QueryCacheDataSourceFor(string cs)
     var builder = new NpgsqlDataSourceBuilder(cs);
     builder.UseVector();
     return builder.Build();
-}
-
-static string FindRoot()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-    {
-        if (File.Exists(Path.Combine(dir.FullName, "QueryCache.sln")))
-        {
-            return dir.FullName;
-        }
-    }
-
-    return Directory.GetCurrentDirectory();
 }
 
 string Arg(string name, string fallback)

@@ -12,13 +12,7 @@ public sealed class MigrationSafetyTests(DatabaseFixture database)
     [Fact]
     public async Task Migrations_applied_from_two_processes_at_once_and_twice_down_and_up_leave_an_identical_schema()
     {
-        var cs = await database.CreateDatabaseAsync("migrate_race");
-        await DatabaseFixture.ExecuteFileAsync(cs, DatabaseFixture.SqlFile("sample-app-schema.sql"));
-        await using (var connection = new NpgsqlConnection(cs))
-        {
-            await connection.ExecuteAsync("CREATE TABLE public.app_orders (id int PRIMARY KEY, total numeric); INSERT INTO public.app_orders VALUES (1, 9.99), (2, 100)");
-        }
-
+        var cs = await database.CreateAppDatabaseAsync("migrate_race");
         var app = await AppDumpAsync(cs);
 
         // Two processes (two contexts, two connections) migrating at the same moment: EF serializes them with its lock.

@@ -22,16 +22,11 @@ public sealed class ServerCrashTests(FaultServer server)
             builder.MaxPoolSize = max;
         }
 
-        var services = new ServiceCollection().AddLogging();
-        services.AddQueryCache(o =>
+        return DatabaseFixture.BuildServices(builder.ConnectionString, o =>
         {
-            o.ConnectionString = builder.ConnectionString;
-            o.Dimensions = DatabaseFixture.Dimensions;
-            o.EmbeddingModel = DatabaseFixture.EmbeddingModel;
             o.LookupTimeout = Timeout;
             o.StoreTimeout = Timeout;
         });
-        return services.BuildServiceProvider();
     }
 
     private CacheEntry Entry(float[] vector, string tenant = "t") =>

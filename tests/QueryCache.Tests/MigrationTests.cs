@@ -11,18 +11,7 @@ public sealed class MigrationTests(DatabaseFixture database)
     [Fact]
     public async Task Up_down_up_leaves_the_apps_tables_untouched_and_restores_the_same_schema()
     {
-        var cs = await database.CreateDatabaseAsync("updown");
-        await DatabaseFixture.ExecuteFileAsync(cs, DatabaseFixture.SqlFile("sample-app-schema.sql"));
-        await using (var connection = new NpgsqlConnection(cs))
-        {
-            await connection.ExecuteAsync("""
-                CREATE TABLE public.orders (id int PRIMARY KEY, note text);
-                INSERT INTO public.orders VALUES (1, 'kept'), (2, 'kept too');
-                INSERT INTO askwealth.message (id, conversation_id, tenant_id, user_id, role, content)
-                VALUES (gen_random_uuid(), gen_random_uuid(), 't1', 'u1', 'user', 'hello');
-                """);
-        }
-
+        var cs = await database.CreateAppDatabaseAsync("updown");
         var appBefore = await AppFingerprintAsync(cs);
 
         await QueryCacheMigrator.MigrateAsync(cs);
@@ -141,10 +130,10 @@ public sealed class MigrationTests(DatabaseFixture database)
     {
         await using var connection = new NpgsqlConnection(cs);
         var rows = await connection.QueryAsync<string>("""
-            SELECT 'orders ' || string_agg(id || ':' || note, ',' ORDER BY id) FROM public.orders
+            SELECT 'orders ' || string_agg(id || ':' || note, ',' ORDER BY id) FROM public.app_orders
             UNION ALL SELECT 'messages ' || count(*) FROM askwealth.message
             UNION ALL SELECT 'columns ' || string_agg(table_schema || '.' || table_name || '.' || column_name || ':' || data_type, ',' ORDER BY table_schema, table_name, column_name)
-            FROM information_schema.columns WHERE table_name IN ('orders', 'message')
+            FROM information_schema.columns WHERE table_name IN ('app_orders', 'message')
             """);
         return string.Join('\n', rows);
     }

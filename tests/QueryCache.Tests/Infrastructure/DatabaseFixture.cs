@@ -15,7 +15,7 @@ namespace QueryCache.Tests.Infrastructure;
 /// </summary>
 public sealed class DatabaseFixture : IAsyncLifetime
 {
-    public const int Dimensions = 384;
+    public const int Dimensions = Vectors.DefaultDimensions;
     public const string EmbeddingModel = "test-embedding-384";
     public const string ConnectionVariable = "QUERYCACHE_TEST_CONNECTION";
 
@@ -85,6 +85,11 @@ public sealed class DatabaseFixture : IAsyncLifetime
 
     /// <summary>A container of the library as a host would build it, against the shared database unless told otherwise.</summary>
     public ServiceProvider BuildServices(Action<QueryCacheOptions>? configure = null,
+        IEmbeddingGenerator<string, Embedding<float>>? generator = null, Action<IServiceCollection>? services = null) =>
+        BuildServices(ConnectionString, configure, generator, services);
+
+    /// <summary>A container of the library as a host would build it, against <paramref name="connectionString"/>.</summary>
+    public static ServiceProvider BuildServices(string connectionString, Action<QueryCacheOptions>? configure = null,
         IEmbeddingGenerator<string, Embedding<float>>? generator = null, Action<IServiceCollection>? services = null)
     {
         var collection = new ServiceCollection().AddLogging();
@@ -96,7 +101,7 @@ public sealed class DatabaseFixture : IAsyncLifetime
         services?.Invoke(collection);
         collection.AddQueryCache(options =>
         {
-            options.ConnectionString = ConnectionString;
+            options.ConnectionString = connectionString;
             options.Dimensions = Dimensions;
             options.EmbeddingModel = EmbeddingModel;
             // The machine is shared and the suites run in parallel: a slow lookup must not pass for a miss.
@@ -106,6 +111,24 @@ public sealed class DatabaseFixture : IAsyncLifetime
             configure?.Invoke(options);
         });
         return collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+    }
+
+    /// <summary>
+    /// A fresh database as an app has it before QueryCache arrives: the sample message table with one message, and an
+    /// unrelated table of the app's own (<c>public.app_orders</c>) that the migrations must leave alone.
+    /// </summary>
+    public async Task<string> CreateAppDatabaseAsync(string suffix)
+    {
+        var connectionString = await CreateDatabaseAsync(suffix);
+        await ExecuteFileAsync(connectionString, SqlFile("sample-app-schema.sql"));
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.ExecuteAsync("""
+            CREATE TABLE public.app_orders (id int PRIMARY KEY, note text);
+            INSERT INTO public.app_orders VALUES (1, 'kept'), (2, 'kept too');
+            INSERT INTO askwealth.message (id, conversation_id, tenant_id, user_id, role, content)
+            VALUES (gen_random_uuid(), gen_random_uuid(), 't1', 'u1', 'user', 'hello');
+            """);
+        return connectionString;
     }
 
     public async Task DisposeAsync()

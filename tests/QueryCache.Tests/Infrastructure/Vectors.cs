@@ -3,7 +3,10 @@ namespace QueryCache.Tests.Infrastructure;
 /// <summary>Unit vectors with known cosine similarities.</summary>
 public static class Vectors
 {
-    public static float[] Random(Random rng, int dimensions = DatabaseFixture.Dimensions)
+    /// <summary>The tests' embedding dimension: small enough to be quick, large enough to keep random vectors far apart.</summary>
+    public const int DefaultDimensions = 384;
+
+    public static float[] Random(Random rng, int dimensions = DefaultDimensions)
     {
         var v = new double[dimensions];
         for (var i = 0; i < dimensions; i++)

@@ -1,0 +1,95 @@
+namespace QueryCache;
+
+/// <content>The view and the SQL helper functions.</content>
+public static partial class QueryCacheSchema
+{
+    /// <summary>View <c>v_cached_qa_pairs</c>: the adapter to the app's history, one row per answered user message.</summary>
+    public static class QaPairs
+    {
+        /// <summary>The view's name.</summary>
+        public const string View = "v_cached_qa_pairs";
+
+        /// <summary>The user message.</summary>
+        public const string UserMessageId = "user_message_id";
+
+        /// <summary>The assistant message that answered it.</summary>
+        public const string AssistantMessageId = "assistant_message_id";
+
+        /// <summary>The conversation.</summary>
+        public const string ConversationId = "conversation_id";
+
+        /// <summary>The tenant.</summary>
+        public const string TenantId = "tenant_id";
+
+        /// <summary>The user who asked.</summary>
+        public const string UserId = "user_id";
+
+        /// <summary>The rephrased query where the app stored one, else the message content.</summary>
+        public const string Question = "question";
+
+        /// <summary>The assistant's answer.</summary>
+        public const string Answer = "answer";
+
+        /// <summary>When the question was asked.</summary>
+        public const string AskedAt = "asked_at";
+    }
+
+    /// <summary>The SQL helper functions, in schema <see cref="Schema"/>.</summary>
+    public static class Functions
+    {
+        /// <summary><c>query_cache_lookup(embedding, tenant, user, model, threshold, record_hit)</c>: the nearest live entry at or above the threshold.</summary>
+        public const string Lookup = "query_cache_lookup";
+
+        /// <summary><c>query_cache_lookup_exact(hash, tenant, user, model, record_hit)</c>: the entry whose normalized question has this hash.</summary>
+        public const string LookupExact = "query_cache_lookup_exact";
+
+        /// <summary><c>query_cache_record_hit(entry, hits)</c>: adds to an entry's hit count.</summary>
+        public const string RecordHit = "query_cache_record_hit";
+
+        /// <summary><c>query_cache_cleanup(batch)</c>: deletes one batch of expired or over-cap entries.</summary>
+        public const string Cleanup = "query_cache_cleanup";
+
+        /// <summary><c>query_cache_stats(tenant)</c>: entry and hit figures.</summary>
+        public const string Stats = "query_cache_stats";
+
+        /// <summary><c>query_cache_effective_config(tenant)</c>: the settings in force for a tenant.</summary>
+        public const string EffectiveConfig = "query_cache_effective_config";
+
+        /// <summary><c>query_cache_define_qa_view()</c>: (re)creates the Q&amp;A view over the app's message table.</summary>
+        public const string DefineQaView = "query_cache_define_qa_view";
+
+        /// <summary>Output column of the lookup functions: the entry id.</summary>
+        public const string EntryIdColumn = "entry_id";
+
+        /// <summary>Output column of the lookup functions: the cosine similarity to the question.</summary>
+        public const string SimilarityColumn = "similarity";
+    }
+
+    /// <summary>The output columns of <see cref="Functions.Stats"/>.</summary>
+    public static class StatsColumns
+    {
+        /// <summary>Entries in all.</summary>
+        public const string TotalEntries = "total_entries";
+
+        /// <summary>Hits recorded in all.</summary>
+        public const string TotalHits = "total_hits";
+
+        /// <summary>Entries past their expiry not yet deleted.</summary>
+        public const string ExpiredEntries = "expired_entries";
+
+        /// <summary>Entries that answered at least once.</summary>
+        public const string HitEntries = "hit_entries";
+
+        /// <summary>Tenants with entries.</summary>
+        public const string TenantCount = "tenant_count";
+
+        /// <summary>When the oldest entry was stored.</summary>
+        public const string OldestEntryAt = "oldest_entry_at";
+
+        /// <summary>When the newest entry was stored.</summary>
+        public const string NewestEntryAt = "newest_entry_at";
+
+        /// <summary>When an entry last answered.</summary>
+        public const string LastHitAt = "last_hit_at";
+    }
+}

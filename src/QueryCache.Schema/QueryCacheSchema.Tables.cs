@@ -1,0 +1,165 @@
+namespace QueryCache;
+
+/// <content>The tables.</content>
+public static partial class QueryCacheSchema
+{
+    /// <summary>Table <c>query_cache_config</c>: the global settings (tenant NULL) and per-tenant overrides.</summary>
+    public static class Config
+    {
+        /// <summary>The table's name.</summary>
+        public const string Table = "query_cache_config";
+
+        /// <summary>Surrogate key; the seeded global row is 1.</summary>
+        public const string Id = "id";
+
+        /// <summary>NULL for the global row, else the tenant whose overrides the row holds.</summary>
+        public const string TenantId = "tenant_id";
+
+        /// <summary>Cosine similarity from 0 to 1 at or above which a cached question answers.</summary>
+        public const string SimilarityThreshold = "similarity_threshold";
+
+        /// <summary>False turns every lookup into a miss.</summary>
+        public const string CacheEnabled = "cache_enabled";
+
+        /// <summary>Entries the cleanup keeps: the whole cache's cap globally, the tenant's own per tenant.</summary>
+        public const string MaxCacheEntries = "max_cache_entries";
+
+        /// <summary>Lifetime of entries stored without one; NULL for no expiry.</summary>
+        public const string DefaultTtl = "default_ttl";
+
+        /// <summary>When the row last changed.</summary>
+        public const string UpdatedAt = "updated_at";
+
+        /// <summary>Unique index: one global row and at most one row per tenant.</summary>
+        public const string TenantIndex = "ux_query_cache_config_tenant";
+    }
+
+    /// <summary>Table <c>query_cache_embeddings</c>: one row per cached question and its answer.</summary>
+    public static class Embeddings
+    {
+        /// <summary>The table's name.</summary>
+        public const string Table = "query_cache_embeddings";
+
+        /// <summary>The entry id.</summary>
+        public const string Id = "id";
+
+        /// <summary>The tenant; always set, the isolation boundary.</summary>
+        public const string TenantId = "tenant_id";
+
+        /// <summary>NULL when the entry is shared within its tenant, else the only user it answers.</summary>
+        public const string UserId = "user_id";
+
+        /// <summary>The user whose question this is, also for a shared entry; erasing that user removes it.</summary>
+        public const string AskedBy = "asked_by";
+
+        /// <summary>The app's user message the entry came from; unique per embedding model.</summary>
+        public const string UserMessageId = "user_message_id";
+
+        /// <summary>The app's assistant message that answered it.</summary>
+        public const string AssistantMessageId = "assistant_message_id";
+
+        /// <summary>The question as it was embedded.</summary>
+        public const string QueryText = "query_text";
+
+        /// <summary>SHA-256 of the normalized question: the exact-match key.</summary>
+        public const string QueryHash = "query_hash";
+
+        /// <summary>The cached answer.</summary>
+        public const string Answer = "answer";
+
+        /// <summary>The question's embedding.</summary>
+        public const string Embedding = "embedding";
+
+        /// <summary>The model that produced the embedding; vectors of different models are never compared.</summary>
+        public const string EmbeddingModel = "embedding_model";
+
+        /// <summary>When the entry was stored.</summary>
+        public const string CreatedAt = "created_at";
+
+        /// <summary>When the entry stops answering; NULL for never.</summary>
+        public const string ExpiresAt = "expires_at";
+
+        /// <summary>How many lookups it answered.</summary>
+        public const string HitCount = "hit_count";
+
+        /// <summary>When it last answered a lookup.</summary>
+        public const string LastHitAt = "last_hit_at";
+
+        /// <summary>The HNSW index on the embedding (cosine).</summary>
+        public const string VectorIndex = "ix_query_cache_embeddings_embedding_hnsw";
+    }
+
+    /// <summary>Table <c>query_cache_job_state</c>: the current or last run of each job, and the backfill's checkpoint.</summary>
+    public static class JobState
+    {
+        /// <summary>The table's name.</summary>
+        public const string Table = "query_cache_job_state";
+
+        /// <summary>The job's name (backfill, cleanup): the key.</summary>
+        public const string Job = "job";
+
+        /// <summary>running, completed, interrupted or failed.</summary>
+        public const string Status = "status";
+
+        /// <summary>The backfill's tenant filter.</summary>
+        public const string TenantFilter = "tenant_filter";
+
+        /// <summary>The backfill's lower bound on the asked time.</summary>
+        public const string SinceFilter = "since_filter";
+
+        /// <summary>The backfill's upper bound on the asked time.</summary>
+        public const string UntilFilter = "until_filter";
+
+        /// <summary>Checkpoint: the asked time of the last pair committed.</summary>
+        public const string CursorAskedAt = "cursor_asked_at";
+
+        /// <summary>Checkpoint: the user message id of the last pair committed.</summary>
+        public const string CursorUserMessageId = "cursor_user_message_id";
+
+        /// <summary>Pairs the backfill will read in all.</summary>
+        public const string Total = "total";
+
+        /// <summary>Pairs read (backfill) or entries deleted (cleanup).</summary>
+        public const string Processed = "processed";
+
+        /// <summary>Entries the backfill added.</summary>
+        public const string Added = "added";
+
+        /// <summary>Pairs that were cached already.</summary>
+        public const string AlreadyCached = "already_cached";
+
+        /// <summary>Pairs not cached on purpose.</summary>
+        public const string Skipped = "skipped";
+
+        /// <summary>Pairs whose embedding failed.</summary>
+        public const string Failed = "failed";
+
+        /// <summary>When the run started.</summary>
+        public const string StartedAt = "started_at";
+
+        /// <summary>When the run last saved its state.</summary>
+        public const string UpdatedAt = "updated_at";
+
+        /// <summary>When the run ended.</summary>
+        public const string FinishedAt = "finished_at";
+
+        /// <summary>Why a failed run failed.</summary>
+        public const string Error = "error";
+    }
+
+    /// <summary>Table <c>query_cache_erasures</c>: erased users, whose earlier questions the backfill never caches again.</summary>
+    public static class Erasures
+    {
+        /// <summary>The table's name.</summary>
+        public const string Table = "query_cache_erasures";
+
+        /// <summary>The erased user's tenant.</summary>
+        public const string TenantId = "tenant_id";
+
+        /// <summary>The erased user.</summary>
+        public const string UserId = "user_id";
+
+        /// <summary>When they were erased.</summary>
+        public const string ErasedAt = "erased_at";
+    }
+}
