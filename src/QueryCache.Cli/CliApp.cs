@@ -35,6 +35,7 @@ internal static class CliApp
             LookupCommand.Create(context),
             InvalidateCommand.Create(context),
             QuickstartCommand.Create(context),
+            EvaluateCommand.Create(context),
         };
 
         var parsed = root.Parse(args);

@@ -28,7 +28,24 @@ internal sealed class CliContext(TextWriter output, TextWriter error, TextReader
     /// <summary>Progress and prompts go to the error stream, so the output stays what a script reads.</summary>
     public IAnsiConsole Console { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(error) });
 
-    public CliSettings Settings(ParseResult parse) => CliSettings.Load(parse.GetValue(Connection), parse.GetValue(Config), environment);
+    /// <summary>Tables for the output stream: plain text, wide enough not to wrap a report.</summary>
+    public IAnsiConsole OutputConsole { get; } = Plain(output);
+
+    public CliSettings Settings(ParseResult parse, bool requireDatabase = true) =>
+        CliSettings.Load(parse.GetValue(Connection), parse.GetValue(Config), environment, requireDatabase);
+
+    private static IAnsiConsole Plain(TextWriter writer)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = 160;
+        return console;
+    }
 
     /// <summary>
     /// The cache as a host would register it, with errors reported rather than swallowed (fail-open off: a CLI should

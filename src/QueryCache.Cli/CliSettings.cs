@@ -41,7 +41,11 @@ internal sealed class CliSettings : MigrationSettings
     /// <summary>The model name entries are stored under.</summary>
     public string ModelName => UsesLocalEmbedder ? LocalNgramEmbeddingGenerator.ModelName : EmbeddingModel!;
 
-    public static CliSettings Load(string? connectionOption, string? configPath, Func<string, string?> environment)
+    /// <param name="connectionOption">The <c>--connection</c> value.</param>
+    /// <param name="configPath">The <c>--config</c> value.</param>
+    /// <param name="environment">Reads environment variables.</param>
+    /// <param name="requireDatabase">False for a command that can work without a database (evaluate without --apply).</param>
+    public static CliSettings Load(string? connectionOption, string? configPath, Func<string, string?> environment, bool requireDatabase = true)
     {
         var builder = new ConfigurationBuilder();
         if (configPath is not null && !File.Exists(configPath))
@@ -74,7 +78,7 @@ internal sealed class CliSettings : MigrationSettings
             throw new CliUsageException($"{ex.Message} Set {DimensionsVariable} (or \"Dimensions\" in {DefaultConfigFile}) to your model's output size, for example 1536.");
         }
 
-        return settings.Validated();
+        return settings.Validated(requireDatabase);
     }
 
     /// <summary>An OpenAI-compatible endpoint when one is configured, else the built-in local embedder.</summary>
@@ -84,9 +88,9 @@ internal sealed class CliSettings : MigrationSettings
             .GetEmbeddingClient(EmbeddingModel)
             .AsIEmbeddingGenerator(Dimensions);
 
-    private CliSettings Validated()
+    private CliSettings Validated(bool requireDatabase)
     {
-        if (string.IsNullOrWhiteSpace(ConnectionString))
+        if (string.IsNullOrWhiteSpace(ConnectionString) && requireDatabase)
         {
             throw new CliUsageException(
                 $"No database to work on: pass --connection \"Host=...;Database=...\", set {ConnectionVariable}, or put \"ConnectionString\" in {DefaultConfigFile}. " +
@@ -95,7 +99,7 @@ internal sealed class CliSettings : MigrationSettings
 
         try
         {
-            _ = new NpgsqlConnectionStringBuilder(ConnectionString);
+            _ = new NpgsqlConnectionStringBuilder(ConnectionString ?? "");
         }
         catch (ArgumentException ex)
         {

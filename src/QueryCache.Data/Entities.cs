@@ -12,6 +12,8 @@ internal sealed class CacheConfigRow
     public int? MaxCacheEntries { get; set; }
     public TimeSpan? DefaultTimeToLive { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+    public bool? GuardEnabled { get; set; }
+    public string[]? ContrastTerms { get; set; }
 }
 
 /// <summary>A row of <see cref="QueryCacheSchema.Embeddings"/>: one cached question and its answer.</summary>

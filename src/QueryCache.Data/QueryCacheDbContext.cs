@@ -79,6 +79,8 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
             t.HasCheckConstraint("ck_query_cache_config_tenant", $"{Config.TenantId} <> ''");
             t.HasCheckConstraint("ck_query_cache_config_global_complete",
                 $"{Config.TenantId} IS NOT NULL OR ({Config.SimilarityThreshold} IS NOT NULL AND {Config.CacheEnabled} IS NOT NULL AND {Config.MaxCacheEntries} IS NOT NULL)");
+            t.HasCheckConstraint("ck_query_cache_config_global_guard",
+                $"{Config.TenantId} IS NOT NULL OR ({Config.GuardEnabled} IS NOT NULL AND {Config.ContrastTerms} IS NOT NULL)");
         });
         config.HasKey(c => c.Id);
         // The seeded global row is id 1; generated ids start after it.
@@ -89,6 +91,8 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
         config.Property(c => c.MaxCacheEntries).HasColumnName(Config.MaxCacheEntries);
         config.Property(c => c.DefaultTimeToLive).HasColumnName(Config.DefaultTtl);
         config.Property(c => c.UpdatedAt).HasColumnName(Config.UpdatedAt).HasDefaultValueSql("now()");
+        config.Property(c => c.GuardEnabled).HasColumnName(Config.GuardEnabled);
+        config.Property(c => c.ContrastTerms).HasColumnName(Config.ContrastTerms);
         config.HasIndex(c => c.TenantId).IsUnique().AreNullsDistinct(false).HasDatabaseName(Config.TenantIndex);
         config.HasData(new CacheConfigRow
         {
@@ -97,6 +101,8 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
             CacheEnabled = true,
             MaxCacheEntries = DefaultMaxCacheEntries,
             UpdatedAt = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero),
+            GuardEnabled = true,
+            ContrastTerms = [.. DefaultContrastTerms],
         });
     });
 

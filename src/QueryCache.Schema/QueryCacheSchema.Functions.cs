@@ -40,6 +40,9 @@ public static partial class QueryCacheSchema
         /// <summary><c>query_cache_lookup(embedding, tenant, user, model, threshold, record_hit)</c>: the nearest live entry at or above the threshold.</summary>
         public const string Lookup = "query_cache_lookup";
 
+        /// <summary><c>query_cache_nearest(embedding, tenant, user, model)</c>: the nearest live entry, whatever its similarity, with the settings in force.</summary>
+        public const string Nearest = "query_cache_nearest";
+
         /// <summary><c>query_cache_lookup_exact(hash, tenant, user, model, record_hit)</c>: the entry whose normalized question has this hash.</summary>
         public const string LookupExact = "query_cache_lookup_exact";
 

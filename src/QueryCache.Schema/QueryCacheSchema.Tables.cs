@@ -30,6 +30,12 @@ public static partial class QueryCacheSchema
         /// <summary>When the row last changed.</summary>
         public const string UpdatedAt = "updated_at";
 
+        /// <summary>Whether the lexical guard checks candidate hits (on by default).</summary>
+        public const string GuardEnabled = "guard_enabled";
+
+        /// <summary>Terms that tell questions apart for the lexical guard (a tenant's products, say); NULL in a tenant's row inherits the global list.</summary>
+        public const string ContrastTerms = "contrast_terms";
+
         /// <summary>Unique index: one global row and at most one row per tenant.</summary>
         public const string TenantIndex = "ux_query_cache_config_tenant";
     }

@@ -115,6 +115,23 @@ public sealed record CacheConfig
 
     /// <summary>Lifetime of entries stored without one; null for no expiry.</summary>
     public TimeSpan? DefaultTimeToLive { get; init; }
+
+    /// <summary>Whether the lexical guard checks candidate hits.</summary>
+    public bool GuardEnabled { get; init; } = true;
+
+    /// <summary>Terms that tell questions apart for the guard (a tenant's products, say); <c>a|b</c> is one term written two ways.</summary>
+    public IReadOnlyList<string> ContrastTerms { get; init; } = [];
+
+    /// <summary>Equal settings, contrast terms compared item by item.</summary>
+    /// <param name="other">The other settings.</param>
+    /// <returns>True when every setting is the same.</returns>
+    public bool Equals(CacheConfig? other) =>
+        other is not null && TenantId == other.TenantId && SimilarityThreshold.Equals(other.SimilarityThreshold)
+        && CacheEnabled == other.CacheEnabled && MaxCacheEntries == other.MaxCacheEntries && DefaultTimeToLive == other.DefaultTimeToLive
+        && GuardEnabled == other.GuardEnabled && ContrastTerms.SequenceEqual(other.ContrastTerms);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(TenantId, SimilarityThreshold, CacheEnabled, MaxCacheEntries, DefaultTimeToLive, GuardEnabled);
 }
 
 /// <summary>A change to the settings; a null property is left as it is.</summary>
@@ -131,6 +148,12 @@ public sealed record CacheConfigUpdate
 
     /// <summary>Lifetime of entries stored without one, greater than zero.</summary>
     public TimeSpan? DefaultTimeToLive { get; init; }
+
+    /// <summary>Turns the lexical guard on or off.</summary>
+    public bool? GuardEnabled { get; init; }
+
+    /// <summary>Replaces the contrast terms (an empty list clears them).</summary>
+    public IReadOnlyList<string>? ContrastTerms { get; init; }
 }
 
 /// <summary>What <c>GetOrAddAsync</c> answered with: a cached answer, or the one the factory produced (and stored).</summary>
@@ -146,4 +169,45 @@ public sealed record CachedAnswer
     public CacheHit? Hit { get; init; }
 
     internal static CachedAnswer From(CacheHit hit) => new() { Answer = hit.Answer, FromCache = true, Hit = hit };
+}
+
+/// <summary>A lookup: the question, its embedding, or both.</summary>
+public sealed record CacheQuery
+{
+    /// <summary>Who asks. Required.</summary>
+    public required CacheScope Scope { get; init; }
+
+    /// <summary>
+    /// The question. With it the lookup tries the exact-match path first, and the lexical guard and the grey-zone
+    /// verifier check a candidate before it is served; without it only the similarity threshold does.
+    /// </summary>
+    public string? Question { get; init; }
+
+    /// <summary>The question's embedding; when empty, the registered <c>IEmbeddingGenerator</c> embeds <see cref="Question"/>.</summary>
+    public ReadOnlyMemory<float> Embedding { get; init; }
+
+    /// <summary>The threshold for this lookup; null for the tenant's (else the global) setting.</summary>
+    public double? SimilarityThreshold { get; init; }
+}
+
+/// <summary>What a lookup found: the hit, or why it missed and how close the nearest entry came.</summary>
+public sealed record CacheLookupResult
+{
+    /// <summary>The entry that answers, or null on a miss.</summary>
+    public CacheHit? Hit { get; init; }
+
+    /// <summary>Why it missed; null on a hit.</summary>
+    public CacheMissReason? MissReason { get; init; }
+
+    /// <summary>The similarity of the nearest entry of the scope, hit or miss; null when there is none (or the lookup failed).</summary>
+    public double? NearestSimilarity { get; init; }
+
+    /// <summary>The question of that nearest entry.</summary>
+    public string? NearestQueryText { get; init; }
+
+    /// <summary>The similarity threshold the lookup applied.</summary>
+    public double? Threshold { get; init; }
+
+    /// <summary>The embedding the lookup used (empty when the exact-match path answered without one).</summary>
+    public ReadOnlyMemory<float> Embedding { get; init; }
 }

@@ -12,10 +12,16 @@ public interface IQueryCacheService
 
     /// <summary>
     /// Looks <paramref name="question"/> up: first by its normalized text (no embedding call), then by the embedding of
-    /// the registered <c>IEmbeddingGenerator</c>.
+    /// the registered <c>IEmbeddingGenerator</c>; a candidate must also pass the lexical guard and, in the grey zone, the verifier.
     /// </summary>
     Task<CacheHit?> CheckCacheAsync(string question, CacheScope scope,
         double? similarityThreshold = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The full lookup: the hit, or why it missed and how close the nearest entry came (one scan either way). Give
+    /// <see cref="CacheQuery.Question"/> so the guard and the verifier can check the candidate.
+    /// </summary>
+    Task<CacheLookupResult> LookupAsync(CacheQuery query, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// The cached answer to <paramref name="question"/>, or else the answer <paramref name="answerFactory"/> produces (your
@@ -27,7 +33,10 @@ public interface IQueryCacheService
     Task<CachedAnswer> GetOrAddAsync(string question, CacheScope scope, Func<CancellationToken, Task<string>> answerFactory,
         double? similarityThreshold = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Stores an answered question and returns its entry id (0 when a failure dropped the store, with fail-open on).</summary>
+    /// <summary>
+    /// Stores an answered question and returns its entry id; 0 when it was not stored: refused by the admission policy
+    /// (a time-relative question, by default), or dropped after a database failure with fail-open on.
+    /// </summary>
     Task<long> AddToCacheAsync(CacheEntry entry, CancellationToken cancellationToken = default);
 
     /// <summary>Removes every entry of a tenant; returns how many went.</summary>

@@ -14,7 +14,7 @@ namespace QueryCache;
 public sealed class LocalNgramEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
 {
     /// <summary>The embedding model name its entries are stored under.</summary>
-    public const string ModelName = "querycache-local-ngram-v1";
+    public const string ModelName = "querycache-local-ngram-v2";
 
     /// <summary>The smallest output size it produces: fewer dimensions than this make unrelated words collide too often.</summary>
     public const int MinDimensions = 16;
@@ -64,10 +64,10 @@ public sealed class LocalNgramEmbeddingGenerator : IEmbeddingGenerator<string, E
         ArgumentNullException.ThrowIfNull(text);
         var vector = new float[_dimensions];
         var words = Words(text);
-        var stems = words.Where(w => !StopWords.Contains(w)).Select(Stem).ToList();
+        var stems = words.Where(w => !StopWords.Contains(w)).Select(Correctness.QuestionText.Stem).ToList();
         if (stems.Count == 0)
         {
-            stems = words.Select(Stem).ToList();
+            stems = words.Select(Correctness.QuestionText.Stem).ToList();
         }
 
         foreach (var stem in stems)
@@ -105,21 +105,6 @@ public sealed class LocalNgramEmbeddingGenerator : IEmbeddingGenerator<string, E
         }
 
         return builder.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries).ToList();
-    }
-
-    /// <summary>A crude suffix stripper: charge, charges, charged and charging all become "charg", ISAs "isa".</summary>
-    private static string Stem(string word)
-    {
-        foreach (var suffix in new[] { "ing", "ed", "es", "s" })
-        {
-            if (word.Length >= suffix.Length + 3 && word.EndsWith(suffix, StringComparison.Ordinal))
-            {
-                word = word[..^suffix.Length];
-                break;
-            }
-        }
-
-        return word.Length > 3 && word.EndsWith('e') ? word[..^1] : word;
     }
 
     private void Add(float[] vector, string feature, float weight)

@@ -3,18 +3,21 @@ using Microsoft.Extensions.Options;
 
 namespace QueryCache;
 
-/// <summary>How <see cref="QueryCacheService"/> records that an entry answered a lookup.</summary>
+/// <summary>How <see cref="QueryCacheService"/> records that an entry answered a lookup (its hit count and last hit).</summary>
 public enum HitRecordingMode
 {
-    /// <summary>In the lookup's own round trip: hit count and last hit are exact. A HOT update that adds no index entry.</summary>
+    /// <summary>
+    /// Written right after the lookup answers, off the caller's path, by one background writer that puts every hit
+    /// that arrived meanwhile into one statement: counts are exact, and lost only by a crash in that moment.
+    /// </summary>
     Immediate,
 
     /// <summary>Not at all: lookups are read-only, and size-capped eviction falls back to entry age.</summary>
     None,
 
     /// <summary>
-    /// Counted in memory and written every <see cref="QueryCacheOptions.HitFlushInterval"/> in one statement, so a hit
-    /// costs no write on the lookup's path. A crash loses at most one interval of counts.
+    /// Counted in memory and written every <see cref="QueryCacheOptions.HitFlushInterval"/> in one statement: the fewest
+    /// writes. A crash loses at most one interval of counts.
     /// </summary>
     Batched,
 }
@@ -64,6 +67,28 @@ public sealed class QueryCacheOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Candidate hits at or above the threshold but below this similarity (the grey zone) are sent to the registered
+    /// <see cref="ICacheHitVerifier"/>, if there is one; candidates at or above it are served without asking.
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double VerifyBelowSimilarity { get; set; } = 0.95;
+
+    /// <summary>How long the verifier may take; past it the candidate is refused (a miss).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
+    public TimeSpan VerifierTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// What makes a question time-relative for the default admission policy (<see cref="TimeSensitiveAdmissionPolicy"/>):
+    /// words and phrases such as "today", "latest", "this week".
+    /// </summary>
+    public IReadOnlyList<string> TimeSensitiveTerms { get; set; } = Correctness.Lexicon.TimeSensitive;
+
+    /// <summary>
+    /// Null (the default): time-relative questions are not cached. A value: they are cached for this long only.
+    /// </summary>
+    public TimeSpan? TimeSensitiveTimeToLive { get; set; }
 
     /// <summary>How hits are recorded; see <see cref="HitRecordingMode"/>.</summary>
     public HitRecordingMode HitRecording { get; set; } = HitRecordingMode.Immediate;

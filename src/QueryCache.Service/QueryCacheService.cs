@@ -33,16 +33,40 @@ public sealed class QueryCacheService : IQueryCacheService
     }
 
     /// <inheritdoc />
-    public Task<CacheHit?> CheckCacheAsync(ReadOnlyMemory<float> embedding, CacheScope scope,
-        double? similarityThreshold = null, CancellationToken cancellationToken = default) =>
-        _lookups.ByVectorAsync(Check.Embedding(embedding, _dimensions), Check.Scope(scope), Check.Threshold(similarityThreshold), cancellationToken);
+    public async Task<CacheHit?> CheckCacheAsync(ReadOnlyMemory<float> embedding, CacheScope scope,
+        double? similarityThreshold = null, CancellationToken cancellationToken = default)
+    {
+        var query = new CacheQuery
+        {
+            Scope = Check.Scope(scope),
+            Embedding = Check.Embedding(embedding, _dimensions),
+            SimilarityThreshold = Check.Threshold(similarityThreshold),
+        };
+        return (await _lookups.LookupAsync(query, cancellationToken).ConfigureAwait(false)).Hit;
+    }
 
     /// <inheritdoc />
     public async Task<CacheHit?> CheckCacheAsync(string question, CacheScope scope,
-        double? similarityThreshold = null, CancellationToken cancellationToken = default)
+        double? similarityThreshold = null, CancellationToken cancellationToken = default) =>
+        (await _lookups.LookupAsync(TextQuery(question, scope, similarityThreshold), cancellationToken).ConfigureAwait(false)).Hit;
+
+    /// <inheritdoc />
+    public Task<CacheLookupResult> LookupAsync(CacheQuery query, CancellationToken cancellationToken = default)
     {
-        CheckTextLookup(question, scope, similarityThreshold);
-        return (await _lookups.ByTextAsync(question, scope, similarityThreshold, default, cancellationToken).ConfigureAwait(false)).Hit;
+        ArgumentNullException.ThrowIfNull(query);
+        Check.Scope(query.Scope);
+        Check.Threshold(query.SimilarityThreshold);
+        if (query.Question is not null || query.Embedding.IsEmpty)
+        {
+            Check.Text(query.Question, "question", QueryCacheSchema.MaxQueryTextLength);
+        }
+
+        if (!query.Embedding.IsEmpty)
+        {
+            Check.Embedding(query.Embedding, _dimensions);
+        }
+
+        return _lookups.LookupAsync(query, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -50,9 +74,9 @@ public sealed class QueryCacheService : IQueryCacheService
         double? similarityThreshold = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(answerFactory);
-        CheckTextLookup(question, scope, similarityThreshold);
-        var (hit, embedding) = await _lookups.ByTextAsync(question, scope, similarityThreshold, default, cancellationToken).ConfigureAwait(false);
-        if (hit is not null)
+        var query = TextQuery(question, scope, similarityThreshold);
+        var first = await _lookups.LookupAsync(query, cancellationToken).ConfigureAwait(false);
+        if (first.Hit is { } hit)
         {
             return CachedAnswer.From(hit);
         }
@@ -60,15 +84,19 @@ public sealed class QueryCacheService : IQueryCacheService
         return await _flights.RunAsync((scope.TenantId, scope.UserId, QueryText.Normalize(question)), async flightToken =>
         {
             // A caller whose miss came just before another flight stored the answer finds it here instead of recomputing.
-            var (stored, _) = await _lookups.ByTextAsync(question, scope, similarityThreshold, embedding, flightToken).ConfigureAwait(false);
-            if (stored is not null)
+            var recheck = await _lookups.LookupAsync(query with { Embedding = first.Embedding }, flightToken).ConfigureAwait(false);
+            if (recheck.Hit is { } stored)
             {
                 return CachedAnswer.From(stored);
             }
 
             var answer = await answerFactory(flightToken).ConfigureAwait(false);
-            await _writer.AddAsync(new CacheEntry { Scope = scope, QueryText = question, Answer = answer, Embedding = embedding }, flightToken)
-                .ConfigureAwait(false);
+            if (!string.IsNullOrWhiteSpace(answer) && answer.Length <= QueryCacheSchema.MaxAnswerLength)
+            {
+                await _writer.AddAsync(new CacheEntry { Scope = scope, QueryText = question, Answer = answer, Embedding = recheck.Embedding }, flightToken)
+                    .ConfigureAwait(false);
+            }
+
             return new CachedAnswer { Answer = answer, FromCache = false };
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -94,12 +122,16 @@ public sealed class QueryCacheService : IQueryCacheService
         _administration.InvalidateAllAsync(cancellationToken);
 
     /// <inheritdoc />
-    public async Task<CacheStats> GetCacheStatsAsync(string? tenantId = null, CancellationToken cancellationToken = default) =>
-        await _administration.GetStatsAsync(tenantId, cancellationToken).ConfigureAwait(false) with
+    public async Task<CacheStats> GetCacheStatsAsync(string? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        // This process's pending hit counts belong in its own figures.
+        await _hits.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return await _administration.GetStatsAsync(tenantId, cancellationToken).ConfigureAwait(false) with
         {
             LookupHits = _lookups.Hits,
             LookupMisses = _lookups.Misses,
         };
+    }
 
     /// <inheritdoc />
     public Task<CacheConfig> GetConfigAsync(string? tenantId = null, CancellationToken cancellationToken = default) =>
@@ -123,7 +155,12 @@ public sealed class QueryCacheService : IQueryCacheService
         _backfill.RunAsync(request, progress, cancellationToken);
 
     /// <inheritdoc />
-    public Task<QueryCacheJobStatus> CleanupAsync(CancellationToken cancellationToken = default) => _cleanup.RunAsync(cancellationToken);
+    public async Task<QueryCacheJobStatus> CleanupAsync(CancellationToken cancellationToken = default)
+    {
+        // Eviction goes by last hit: this process's pending hits count.
+        await _hits.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return await _cleanup.RunAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// Writes the batched hit counts now (<see cref="HitRecordingMode.Batched"/>; also done every
@@ -133,10 +170,10 @@ public sealed class QueryCacheService : IQueryCacheService
     /// <returns>A task that completes when the counts are written (or dropped after a failure).</returns>
     public Task FlushHitsAsync(CancellationToken cancellationToken = default) => _hits.FlushAsync(cancellationToken);
 
-    private static void CheckTextLookup(string question, CacheScope scope, double? similarityThreshold)
+    private static CacheQuery TextQuery(string question, CacheScope scope, double? similarityThreshold) => new()
     {
-        Check.Text(question, "question", QueryCacheSchema.MaxQueryTextLength);
-        Check.Scope(scope);
-        Check.Threshold(similarityThreshold);
-    }
+        Scope = Check.Scope(scope),
+        Question = Check.Text(question, "question", QueryCacheSchema.MaxQueryTextLength),
+        SimilarityThreshold = Check.Threshold(similarityThreshold),
+    };
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using QueryCache;
+using QueryCache.Correctness;
 using QueryCache.Internal;
 using QueryCache.Jobs;
 
@@ -55,6 +56,24 @@ public static class QueryCacheServiceCollectionExtensions
         return builder.AddCheck<QueryCacheHealthCheck>(name, HealthStatus.Unhealthy, tags ?? []);
     }
 
+    /// <summary>
+    /// Turns grey-zone verification on with <see cref="ChatClientCacheHitVerifier"/>: candidate hits between the threshold
+    /// and <see cref="QueryCacheOptions.VerifyBelowSimilarity"/> are served only when the chat client says the cached
+    /// answer answers the question. Uses the registered <c>IChatClient</c> unless <paramref name="chatClient"/> picks another
+    /// (a keyed one, say); a small fast model is enough.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="chatClient">Picks the judge; null for the registered <c>IChatClient</c>.</param>
+    /// <returns>The service collection.</returns>
+    public static IServiceCollection AddQueryCacheChatVerifier(this IServiceCollection services,
+        Func<IServiceProvider, Microsoft.Extensions.AI.IChatClient>? chatClient = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddSingleton<ICacheHitVerifier>(sp => new ChatClientCacheHitVerifier(
+            chatClient?.Invoke(sp) ?? sp.GetRequiredService<Microsoft.Extensions.AI.IChatClient>()));
+        return services;
+    }
+
     private static IServiceCollection AddQueryCacheCore(this IServiceCollection services)
     {
         services.AddOptions<QueryCacheOptions>().ValidateOnStart();
@@ -68,6 +87,8 @@ public static class QueryCacheServiceCollectionExtensions
         services.TryAddSingleton<CacheDataSource>();
         services.TryAddSingleton<FailOpenExecutor>();
         services.TryAddSingleton<QueryEmbedder>();
+        services.TryAddSingleton<ICacheAdmissionPolicy, TimeSensitiveAdmissionPolicy>();
+        services.TryAddSingleton<CandidateJudge>();
         services.TryAddSingleton<HitRecorder>();
         services.TryAddSingleton<CacheLookups>();
         services.TryAddSingleton<CacheWriter>();

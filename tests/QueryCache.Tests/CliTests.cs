@@ -207,8 +207,16 @@ public sealed class CliTests(DatabaseFixture database) : DatabaseTest(database)
         var progress = System.Text.RegularExpressions.Regex.Matches(first.Error, @"backfill: (\d+)/(\d+) pairs");
         Assert.NotEmpty(progress);
         Assert.Equal(progress[^1].Groups[2].Value, progress[^1].Groups[1].Value);
+        // Every answered question is cached but the time-relative ones, which the default admission policy refuses.
         var pairs = await TestData.ScalarAsync(cs, "SELECT count(*) FROM askwealth.v_cached_qa_pairs");
         Assert.True(pairs > 500, $"the sample history has only {pairs} answered questions");
+        var policy = new TimeSensitiveAdmissionPolicy(Microsoft.Extensions.Options.Options.Create(new QueryCacheOptions()));
+        await using (var connection = new NpgsqlConnection(cs))
+        {
+            var questions = await connection.QueryAsync<string>("SELECT question FROM askwealth.v_cached_qa_pairs");
+            pairs -= questions.Count(policy.IsTimeSensitive);
+        }
+
         Assert.Equal(pairs, await TestData.ScalarAsync(cs, "SELECT count(*) FROM askwealth.query_cache_embeddings"));
 
         var second = await RunAsync(cs, "", "quickstart");

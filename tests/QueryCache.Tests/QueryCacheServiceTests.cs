@@ -280,10 +280,10 @@ public sealed class QueryCacheServiceTests(DatabaseFixture database) : DatabaseT
         var (provider, cache) = Create();
         await using var _ = provider;
         var defaults = await cache.GetConfigAsync();
-        Assert.Equal(new CacheConfig { SimilarityThreshold = 0.85, CacheEnabled = true, MaxCacheEntries = 5000 }, defaults);
+        Assert.Equal(new CacheConfig { SimilarityThreshold = 0.85, CacheEnabled = true, MaxCacheEntries = 5000, ContrastTerms = QueryCacheSchema.DefaultContrastTerms }, defaults);
 
         await cache.UpdateConfigAsync(new CacheConfigUpdate { MaxCacheEntries = 100, DefaultTimeToLive = TimeSpan.FromDays(7) }, "t");
-        Assert.Equal(new CacheConfig { TenantId = "t", SimilarityThreshold = 0.85, CacheEnabled = true, MaxCacheEntries = 100, DefaultTimeToLive = TimeSpan.FromDays(7) },
+        Assert.Equal(new CacheConfig { TenantId = "t", SimilarityThreshold = 0.85, CacheEnabled = true, MaxCacheEntries = 100, DefaultTimeToLive = TimeSpan.FromDays(7), ContrastTerms = QueryCacheSchema.DefaultContrastTerms },
             await cache.GetConfigAsync("t"));
         Assert.Equal(defaults, await cache.GetConfigAsync());
 
@@ -346,6 +346,7 @@ public sealed class QueryCacheServiceTests(DatabaseFixture database) : DatabaseT
             Assert.NotNull(await cache.CheckCacheAsync(vector, Tenant("t")));
         }
 
+        await cache.FlushHitsAsync();
         await using var connection = new Npgsql.NpgsqlConnection(cs);
         var (hits, lastHit) = await connection.QuerySingleAsync<(long, DateTime?)>(
             "SELECT hit_count, last_hit_at FROM askwealth.query_cache_embeddings WHERE id = @id", new { id });
@@ -353,17 +354,17 @@ public sealed class QueryCacheServiceTests(DatabaseFixture database) : DatabaseT
         Assert.NotNull(lastHit);
 
         // Every hit update was HOT: it changed no indexed column, so no HNSW entry was added. The cache's connections
-        // report their statistics when they close.
+        // report their statistics when they close; the writer puts the hits that arrive together into one update.
         await provider.DisposeAsync();
         (long Updates, long Hot) stats = default;
-        for (var attempt = 0; attempt < 50 && stats.Updates < 20; attempt++)
+        for (var attempt = 0; attempt < 50 && stats.Updates < 1; attempt++)
         {
             await Task.Delay(100);
             stats = await connection.QuerySingleAsync<(long, long)>(
                 "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'query_cache_embeddings'");
         }
 
-        Assert.True(stats.Updates >= 20, $"expected the 20 hit updates in the statistics, saw {stats.Updates}");
+        Assert.True(stats.Updates >= 1, "expected the hit updates in the statistics");
         Assert.Equal(stats.Updates, stats.Hot);
     }
 

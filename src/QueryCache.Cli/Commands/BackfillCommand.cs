@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
-using Spectre.Console;
 
 namespace QueryCache.Cli.Commands;
 
@@ -36,40 +35,11 @@ internal static class BackfillCommand
         return command;
     }
 
-    /// <summary>
-    /// Runs the backfill with Spectre's live progress bar on an interactive terminal, and otherwise (CI logs, pipes) a
-    /// plain line per committed batch, which Spectre's fallback (a line per 25% milestone, sampled each second) does not beat.
-    /// </summary>
-    public static async Task<QueryCacheJobStatus> RunAsync(CliContext context, ServiceProvider services, BackfillRequest request, CancellationToken ct)
-    {
-        var cache = services.GetRequiredService<QueryCacheService>();
-        if (!context.Console.Profile.Capabilities.Interactive)
-        {
-            return await cache.PopulateFromExistingAsync(request, new SynchronousProgress(status => context.Error.WriteLine(Describe(status))), ct);
-        }
-
-        return await context.Console.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .StartAsync(async progress =>
-            {
-                var task = progress.AddTask("backfill", autoStart: true, maxValue: 1);
-                var status = await cache.PopulateFromExistingAsync(request, new SynchronousProgress(status =>
-                {
-                    task.MaxValue = Math.Max(status.Total ?? 0, 1);
-                    task.Value = Math.Min(status.Processed, task.MaxValue);
-                    task.Description = Markup.Escape(Describe(status));
-                }), ct);
-                task.Value = task.MaxValue;
-                return status;
-            });
-    }
+    /// <summary>Runs the backfill with its progress on the error stream.</summary>
+    public static Task<QueryCacheJobStatus> RunAsync(CliContext context, ServiceProvider services, BackfillRequest request, CancellationToken ct) =>
+        CliProgress.RunAsync(context, report => services.GetRequiredService<QueryCacheService>().PopulateFromExistingAsync(request,
+            new SynchronousProgress<QueryCacheJobStatus>(status => report(status.Processed, status.Total ?? 0, Describe(status))), ct));
 
     private static string Describe(QueryCacheJobStatus status) => string.Create(CultureInfo.InvariantCulture,
         $"backfill: {status.Processed}/{status.Total} pairs, {status.Added} cached, {status.Rate:F0}/s{(status.EstimatedRemaining is { } eta ? $", about {eta.TotalSeconds:F0} s left" : "")}");
-
-    /// <summary>Reports on the backfill's own thread, in order (<see cref="Progress{T}"/> would post to the thread pool).</summary>
-    private sealed class SynchronousProgress(Action<QueryCacheJobStatus> report) : IProgress<QueryCacheJobStatus>
-    {
-        public void Report(QueryCacheJobStatus value) => report(value);
-    }
 }

@@ -39,9 +39,17 @@ namespace QueryCache.Migrations.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("cache_enabled");
 
+                    b.PrimitiveCollection<string[]>("ContrastTerms")
+                        .HasColumnType("text[]")
+                        .HasColumnName("contrast_terms");
+
                     b.Property<TimeSpan?>("DefaultTimeToLive")
                         .HasColumnType("interval")
                         .HasColumnName("default_ttl");
+
+                    b.Property<bool?>("GuardEnabled")
+                        .HasColumnType("boolean")
+                        .HasColumnName("guard_enabled");
 
                     b.Property<int?>("MaxCacheEntries")
                         .HasColumnType("integer")
@@ -73,6 +81,8 @@ namespace QueryCache.Migrations.Migrations
                         {
                             t.HasCheckConstraint("ck_query_cache_config_global_complete", "tenant_id IS NOT NULL OR (similarity_threshold IS NOT NULL AND cache_enabled IS NOT NULL AND max_cache_entries IS NOT NULL)");
 
+                            t.HasCheckConstraint("ck_query_cache_config_global_guard", "tenant_id IS NOT NULL OR (guard_enabled IS NOT NULL AND contrast_terms IS NOT NULL)");
+
                             t.HasCheckConstraint("ck_query_cache_config_max_entries", "max_cache_entries >= 1");
 
                             t.HasCheckConstraint("ck_query_cache_config_tenant", "tenant_id <> ''");
@@ -87,6 +97,8 @@ namespace QueryCache.Migrations.Migrations
                         {
                             Id = 1,
                             CacheEnabled = true,
+                            ContrastTerms = new[] { "ISA", "stocks and shares ISA|S&S ISA", "cash ISA", "Lifetime ISA|LISA", "Junior ISA|JISA", "Help to Buy ISA", "innovative finance ISA|IFISA", "flexible ISA", "SIPP", "Junior SIPP", "pension", "workplace pension", "state pension", "personal pension", "defined benefit|final salary", "annuity", "general investment account|GIA", "savings account", "current account", "shares", "bonds", "gilts", "funds", "ETF|exchange traded fund", "investment trust", "gold", "property", "crypto|bitcoin", "UK", "US|USA", "Europe", "emerging markets" },
+                            GuardEnabled = true,
                             MaxCacheEntries = 5000,
                             SimilarityThreshold = 0.84999999999999998,
                             UpdatedAt = new DateTimeOffset(new DateTime(2026, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0))

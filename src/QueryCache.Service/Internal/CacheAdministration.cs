@@ -49,10 +49,20 @@ internal sealed class CacheAdministration(CacheDataSource database, QueryCacheMe
     {
         OptionalTenant(tenantId);
         using var connection = database.Primary.CreateConnection();
-        return await connection.QuerySingleOrDefaultAsync<CacheConfig>(
+        var row = await connection.QuerySingleOrDefaultAsync<ConfigRow>(
                 new CommandDefinition(CacheStatements.GetConfig, new { TenantId = tenantId }, cancellationToken: cancellationToken)).ConfigureAwait(false)
             ?? throw new InvalidOperationException(
                 $"{QueryCacheSchema.Schema}.{QueryCacheSchema.Config.Table} has no global row; apply the QueryCache migrations (dotnet ef database update) to restore it.");
+        return new CacheConfig
+        {
+            TenantId = tenantId,
+            SimilarityThreshold = row.SimilarityThreshold,
+            CacheEnabled = row.CacheEnabled,
+            MaxCacheEntries = row.MaxCacheEntries,
+            DefaultTimeToLive = row.DefaultTimeToLive,
+            GuardEnabled = row.GuardEnabled,
+            ContrastTerms = row.ContrastTerms,
+        };
     }
 
     public async Task UpdateConfigAsync(CacheConfigUpdate update, string? tenantId, CancellationToken cancellationToken)
@@ -67,6 +77,7 @@ internal sealed class CacheAdministration(CacheDataSource database, QueryCacheMe
         }
 
         Check.TimeToLive(update.DefaultTimeToLive);
+        Check.ContrastTerms(update.ContrastTerms);
         using var connection = database.Primary.CreateConnection();
         await connection.ExecuteAsync(new CommandDefinition(tenantId is null ? CacheStatements.UpdateGlobalConfig : CacheStatements.UpsertTenantConfig, new
         {
@@ -75,6 +86,8 @@ internal sealed class CacheAdministration(CacheDataSource database, QueryCacheMe
             update.CacheEnabled,
             update.MaxCacheEntries,
             update.DefaultTimeToLive,
+            update.GuardEnabled,
+            ContrastTerms = update.ContrastTerms?.Select(t => t.Trim()).ToArray(),
         }, cancellationToken: cancellationToken)).ConfigureAwait(false);
         Log.ConfigUpdated(logger, tenantId is null ? "all tenants" : "tenant " + tenantId);
     }
@@ -102,6 +115,17 @@ internal sealed class CacheAdministration(CacheDataSource database, QueryCacheMe
         {
             Check.TenantId(tenantId, name);
         }
+    }
+
+    /// <summary>The settings in force as the database returns them (Dapper maps text[] to an array, not to a list).</summary>
+    private sealed record ConfigRow
+    {
+        public double SimilarityThreshold { get; init; }
+        public bool CacheEnabled { get; init; }
+        public int MaxCacheEntries { get; init; }
+        public TimeSpan? DefaultTimeToLive { get; init; }
+        public bool GuardEnabled { get; init; }
+        public string[] ContrastTerms { get; init; } = [];
     }
 
     private sealed record StatsRow(long TotalEntries, long TotalHits, long ExpiredEntries, long HitEntries, long TenantCount,

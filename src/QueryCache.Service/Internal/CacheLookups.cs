@@ -2,15 +2,20 @@ using Dapper;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pgvector;
+using QueryCache.Correctness;
 
 namespace QueryCache.Internal;
 
-/// <summary>The read path: the exact-match and vector lookups, each bounded, measured and fail-open.</summary>
+/// <summary>
+/// The read path: the exact-match lookup, then the nearest entry with the settings in force (one round trip), then the
+/// threshold, the guard and the verifier. Bounded, measured, fail-open; a served hit is handed to the hit recorder.
+/// </summary>
 internal sealed class CacheLookups(
     CacheDataSource database,
     FailOpenExecutor executor,
     HitRecorder hits,
     QueryEmbedder embedder,
+    CandidateJudge judge,
     QueryCacheMetrics metrics,
     IOptions<QueryCacheOptions> options,
     TimeProvider timeProvider,
@@ -26,64 +31,121 @@ internal sealed class CacheLookups(
     /// <summary>Lookups this process missed.</summary>
     public long Misses => Interlocked.Read(ref _misses);
 
-    /// <summary>The nearest entry of the scope at or above the threshold; arguments already checked.</summary>
-    public Task<CacheHit?> ByVectorAsync(ReadOnlyMemory<float> embedding, CacheScope scope, double? threshold, CancellationToken cancellationToken) =>
-        LookupAsync("vector", scope, CacheStatements.Lookup, new
+    /// <summary>Looks <paramref name="query"/> up; its arguments are already checked.</summary>
+    public async Task<CacheLookupResult> LookupAsync(CacheQuery query, CancellationToken cancellationToken)
+    {
+        var started = timeProvider.GetTimestamp();
+        var (result, path) = await FindAsync(query, cancellationToken).ConfigureAwait(false);
+        var elapsed = timeProvider.GetElapsedTime(started);
+        if (result.Hit is { } hit)
+        {
+            hits.Record(hit.EntryId);
+        }
+
+        metrics.Lookup(result, elapsed, path);
+        Interlocked.Increment(ref result.Hit is null ? ref _misses : ref _hits);
+        Log.Lookup(logger, result.Hit is null ? "miss" : "hit", query.Scope.TenantId, path, elapsed.TotalMilliseconds, result.NearestSimilarity,
+            result.MissReason);
+        return result;
+    }
+
+    private async Task<(CacheLookupResult Result, string Path)> FindAsync(CacheQuery query, CancellationToken cancellationToken)
+    {
+        var scope = query.Scope;
+        if (query.Question is { } question)
+        {
+            Log.LookupText(logger, scope.TenantId, question);
+            if (_options.ExactMatch && await QueryAsync<CacheHit>(scope, CacheStatements.LookupExact, new
+                {
+                    Hash = QueryText.Hash(question),
+                    scope.TenantId,
+                    scope.UserId,
+                    Model = _options.EmbeddingModel,
+                }, cancellationToken).ConfigureAwait(false) is { } exact)
+            {
+                return (new CacheLookupResult { Hit = exact, NearestSimilarity = 1, NearestQueryText = exact.QueryText, Embedding = query.Embedding }, "exact");
+            }
+        }
+
+        var embedding = query.Embedding.IsEmpty ? await embedder.EmbedAsync(query.Question!, cancellationToken).ConfigureAwait(false) : query.Embedding;
+        var nearest = await QueryAsync<Nearest>(scope, CacheStatements.Nearest, new
         {
             Embedding = new Vector(embedding),
             scope.TenantId,
             scope.UserId,
             Model = _options.EmbeddingModel,
+        }, cancellationToken).ConfigureAwait(false);
+        var threshold = query.SimilarityThreshold ?? nearest?.Threshold;
+        var result = new CacheLookupResult
+        {
+            NearestSimilarity = nearest?.Similarity,
+            NearestQueryText = nearest?.QueryText,
             Threshold = threshold,
-            RecordHit = hits.InLookup,
-        }, cancellationToken);
-
-    /// <summary>
-    /// The exact-match path (when enabled), then the vector path with <paramref name="embedding"/>, embedded here when
-    /// empty. Returns the embedding it used, so a caller that stores the answer next does not embed the question again.
-    /// </summary>
-    public async Task<(CacheHit? Hit, ReadOnlyMemory<float> Embedding)> ByTextAsync(string question, CacheScope scope, double? threshold,
-        ReadOnlyMemory<float> embedding, CancellationToken cancellationToken)
-    {
-        Log.LookupText(logger, scope.TenantId, question);
-        if (_options.ExactMatch && await LookupAsync("exact", scope, CacheStatements.LookupExact, new
-            {
-                Hash = QueryText.Hash(question),
-                scope.TenantId,
-                scope.UserId,
-                Model = _options.EmbeddingModel,
-                RecordHit = hits.InLookup,
-            }, cancellationToken).ConfigureAwait(false) is { } exact)
-        {
-            return (exact, embedding);
-        }
-
-        if (embedding.IsEmpty)
-        {
-            embedding = await embedder.EmbedAsync(question, cancellationToken).ConfigureAwait(false);
-        }
-
-        return (await ByVectorAsync(embedding, scope, threshold, cancellationToken).ConfigureAwait(false), embedding);
+            Embedding = embedding,
+        };
+        return (await DecideAsync(query, nearest, threshold, result, cancellationToken).ConfigureAwait(false), "vector");
     }
 
-    private async Task<CacheHit?> LookupAsync(string path, CacheScope scope, string sql, object parameters, CancellationToken cancellationToken)
+    private async Task<CacheLookupResult> DecideAsync(CacheQuery query, Nearest? nearest, double? threshold, CacheLookupResult result,
+        CancellationToken cancellationToken)
     {
-        var started = timeProvider.GetTimestamp();
-        var hit = await executor.ExecuteAsync(CacheOperation.Lookup, scope.TenantId, async ct =>
+        var reason = nearest switch
         {
-            using var connection = database.Primary.CreateConnection();
-            return await connection.QuerySingleOrDefaultAsync<CacheHit>(new CommandDefinition(sql, parameters, cancellationToken: ct)).ConfigureAwait(false);
-        }, null, cancellationToken).ConfigureAwait(false);
-
-        if (hit is not null)
+            null => CacheMissReason.Unavailable,
+            { Enabled: false } => CacheMissReason.Disabled,
+            { EntryId: null } => CacheMissReason.NoEntry,
+            _ when nearest.Similarity < threshold => CacheMissReason.BelowThreshold,
+            _ => (CacheMissReason?)null,
+        };
+        if (reason is not null)
         {
-            hits.Count(hit.EntryId);
+            return result with { MissReason = reason };
         }
 
-        var elapsed = timeProvider.GetElapsedTime(started);
-        metrics.Lookup(hit is not null, elapsed, path);
-        Interlocked.Increment(ref hit is null ? ref _misses : ref _hits);
-        Log.Lookup(logger, hit is null ? "miss" : "hit", scope.TenantId, path, elapsed.TotalMilliseconds, hit?.Similarity);
-        return hit;
+        var hit = new CacheHit
+        {
+            EntryId = nearest!.EntryId!.Value,
+            QueryText = nearest.QueryText!,
+            Answer = nearest.Answer!,
+            Similarity = nearest.Similarity!.Value,
+            UserMessageId = nearest.UserMessageId,
+            AssistantMessageId = nearest.AssistantMessageId,
+        };
+        if (query.Question is { } question)
+        {
+            reason = await judge.JudgeAsync(new CacheHitCandidate
+            {
+                Scope = query.Scope,
+                Question = question,
+                CachedQuestion = hit.QueryText,
+                CachedAnswer = hit.Answer,
+                Similarity = hit.Similarity,
+            }, nearest.GuardEnabled, nearest.ContrastTerms, cancellationToken).ConfigureAwait(false);
+        }
+
+        return reason is null ? result with { Hit = hit } : result with { MissReason = reason };
+    }
+
+    private Task<T?> QueryAsync<T>(CacheScope scope, string sql, object parameters, CancellationToken cancellationToken)
+        where T : class =>
+        executor.ExecuteAsync(CacheOperation.Lookup, scope.TenantId, async ct =>
+        {
+            using var connection = database.Primary.CreateConnection();
+            return await connection.QuerySingleOrDefaultAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: ct)).ConfigureAwait(false);
+        }, null, cancellationToken);
+
+    /// <summary>The nearest entry of the scope (none: null columns) and the tenant's settings in force, in one row.</summary>
+    private sealed record Nearest
+    {
+        public long? EntryId { get; init; }
+        public string? QueryText { get; init; }
+        public string? Answer { get; init; }
+        public double? Similarity { get; init; }
+        public Guid? UserMessageId { get; init; }
+        public Guid? AssistantMessageId { get; init; }
+        public double Threshold { get; init; }
+        public bool Enabled { get; init; }
+        public bool GuardEnabled { get; init; }
+        public string[] ContrastTerms { get; init; } = [];
     }
 }

@@ -28,13 +28,20 @@ internal static class CacheStatements
         {E.UserMessageId} AS "UserMessageId", {E.AssistantMessageId} AS "AssistantMessageId"
         """;
 
-    public const string Lookup =
-        $"SELECT {HitColumns} FROM {Schema}.{F.Lookup}(@Embedding, @TenantId, @UserId, @Model, @Threshold, @RecordHit)";
+    /// <summary>The nearest live entry of the scope (null columns when there is none) with the tenant's settings in force.</summary>
+    public const string Nearest = $"""
+        SELECT {F.EntryIdColumn} AS "EntryId", {E.QueryText} AS "QueryText", {E.Answer} AS "Answer", {F.SimilarityColumn} AS "Similarity",
+               {E.UserMessageId} AS "UserMessageId", {E.AssistantMessageId} AS "AssistantMessageId",
+               {C.SimilarityThreshold} AS "Threshold", {C.CacheEnabled} AS "Enabled", {C.GuardEnabled} AS "GuardEnabled",
+               {C.ContrastTerms} AS "ContrastTerms"
+        FROM {Schema}.{F.Nearest}(@Embedding, @TenantId, @UserId, @Model)
+        """;
 
+    /// <summary>The entry whose normalized question has this hash; its hit is recorded by the hit recorder, not here.</summary>
     public const string LookupExact =
-        $"SELECT {HitColumns} FROM {Schema}.{F.LookupExact}(@Hash, @TenantId, @UserId, @Model, @RecordHit)";
+        $"SELECT {HitColumns} FROM {Schema}.{F.LookupExact}(@Hash, @TenantId, @UserId, @Model, false)";
 
-    /// <summary>Batched hit counts, over arrays sorted by id: instances flushing the same entries lock them in the same order.</summary>
+    /// <summary>Hit counts, over arrays sorted by id: instances flushing the same entries lock them in the same order.</summary>
     public const string RecordHits =
         $"SELECT count({Schema}.{F.RecordHit}(h.id, h.hits)) FROM unnest(@Ids, @Hits) AS h(id, hits)";
 
@@ -83,8 +90,9 @@ internal static class CacheStatements
         """;
 
     public const string GetConfig = $"""
-        SELECT @TenantId AS "TenantId", {C.SimilarityThreshold} AS "SimilarityThreshold", {C.CacheEnabled} AS "CacheEnabled",
-               {C.MaxCacheEntries} AS "MaxCacheEntries", {C.DefaultTtl} AS "DefaultTimeToLive"
+        SELECT {C.SimilarityThreshold} AS "SimilarityThreshold", {C.CacheEnabled} AS "CacheEnabled",
+               {C.MaxCacheEntries} AS "MaxCacheEntries", {C.DefaultTtl} AS "DefaultTimeToLive", {C.GuardEnabled} AS "GuardEnabled",
+               {C.ContrastTerms} AS "ContrastTerms"
         FROM {EffectiveConfig}(@TenantId)
         """;
 
@@ -94,18 +102,23 @@ internal static class CacheStatements
             {C.CacheEnabled} = coalesce(@CacheEnabled, {C.CacheEnabled}),
             {C.MaxCacheEntries} = coalesce(@MaxCacheEntries, {C.MaxCacheEntries}),
             {C.DefaultTtl} = coalesce(@DefaultTimeToLive, {C.DefaultTtl}),
+            {C.GuardEnabled} = coalesce(@GuardEnabled, {C.GuardEnabled}),
+            {C.ContrastTerms} = coalesce(@ContrastTerms, {C.ContrastTerms}),
             {C.UpdatedAt} = now()
         WHERE {C.TenantId} IS NULL
         """;
 
     public const string UpsertTenantConfig = $"""
-        INSERT INTO {Config} AS c ({C.TenantId}, {C.SimilarityThreshold}, {C.CacheEnabled}, {C.MaxCacheEntries}, {C.DefaultTtl})
-        VALUES (@TenantId, @SimilarityThreshold, @CacheEnabled, @MaxCacheEntries, @DefaultTimeToLive)
+        INSERT INTO {Config} AS c ({C.TenantId}, {C.SimilarityThreshold}, {C.CacheEnabled}, {C.MaxCacheEntries}, {C.DefaultTtl},
+            {C.GuardEnabled}, {C.ContrastTerms})
+        VALUES (@TenantId, @SimilarityThreshold, @CacheEnabled, @MaxCacheEntries, @DefaultTimeToLive, @GuardEnabled, @ContrastTerms)
         ON CONFLICT ({C.TenantId}) DO UPDATE
             SET {C.SimilarityThreshold} = coalesce(excluded.{C.SimilarityThreshold}, c.{C.SimilarityThreshold}),
                 {C.CacheEnabled} = coalesce(excluded.{C.CacheEnabled}, c.{C.CacheEnabled}),
                 {C.MaxCacheEntries} = coalesce(excluded.{C.MaxCacheEntries}, c.{C.MaxCacheEntries}),
                 {C.DefaultTtl} = coalesce(excluded.{C.DefaultTtl}, c.{C.DefaultTtl}),
+                {C.GuardEnabled} = coalesce(excluded.{C.GuardEnabled}, c.{C.GuardEnabled}),
+                {C.ContrastTerms} = coalesce(excluded.{C.ContrastTerms}, c.{C.ContrastTerms}),
                 {C.UpdatedAt} = now()
         """;
 
@@ -176,12 +189,12 @@ internal static class CacheStatements
     public const string CreateStage = $"""
         CREATE TEMP TABLE IF NOT EXISTS {Stage} (
             tenant_id text, user_id text, asked_by text, user_message_id uuid, assistant_message_id uuid,
-            query_text text, query_hash bytea, answer text, embedding vector) ON COMMIT DELETE ROWS
+            query_text text, query_hash bytea, answer text, embedding vector, time_to_live interval) ON COMMIT DELETE ROWS
         """;
 
     /// <summary>The stage's columns in the order the backfill writes them.</summary>
     public const string CopyToStage = $"""
-        COPY {Stage} (tenant_id, user_id, asked_by, user_message_id, assistant_message_id, query_text, query_hash, answer, embedding)
+        COPY {Stage} (tenant_id, user_id, asked_by, user_message_id, assistant_message_id, query_text, query_hash, answer, embedding, time_to_live)
         FROM STDIN (FORMAT BINARY)
         """;
 
@@ -191,7 +204,7 @@ internal static class CacheStatements
             ({E.TenantId}, {E.UserId}, {E.AskedBy}, {E.UserMessageId}, {E.AssistantMessageId}, {E.QueryText}, {E.QueryHash}, {E.Answer},
              {E.Embedding}, {E.EmbeddingModel}, {E.ExpiresAt})
         SELECT s.tenant_id, s.user_id, s.asked_by, s.user_message_id, s.assistant_message_id, s.query_text, s.query_hash, s.answer, s.embedding,
-               @Model, now() + c.{C.DefaultTtl}
+               @Model, now() + coalesce(s.time_to_live, c.{C.DefaultTtl})
         FROM {Stage} s CROSS JOIN LATERAL {EffectiveConfig}(s.tenant_id) c
         ON CONFLICT ({E.UserMessageId}, {E.EmbeddingModel}) DO NOTHING
         """;

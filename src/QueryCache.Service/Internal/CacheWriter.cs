@@ -5,18 +5,22 @@ using Pgvector;
 
 namespace QueryCache.Internal;
 
-/// <summary>The write path: validates an entry, embeds it when needed, and stores it bounded and fail-open.</summary>
+/// <summary>
+/// The write path: validates an entry, asks the admission policy, embeds it when needed, and stores it bounded and
+/// fail-open.
+/// </summary>
 internal sealed class CacheWriter(
     CacheDataSource database,
     FailOpenExecutor executor,
     QueryEmbedder embedder,
+    ICacheAdmissionPolicy admission,
     QueryCacheMetrics metrics,
     IOptions<QueryCacheOptions> options,
     ILogger<CacheWriter> logger)
 {
     private readonly QueryCacheOptions _options = options.Value;
 
-    /// <summary>The entry's id, or 0 when a database failure dropped it (fail-open).</summary>
+    /// <summary>The entry's id, or 0 when the admission policy refused it or a database failure dropped it (fail-open).</summary>
     public async Task<long> AddAsync(CacheEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
@@ -32,6 +36,14 @@ internal sealed class CacheWriter(
         if (entry.UserMessageId == Guid.Empty || entry.AssistantMessageId == Guid.Empty)
         {
             throw new ArgumentException("A message id is Guid.Empty; pass the app's message id, or null when there is none.", nameof(entry));
+        }
+
+        var decision = admission.Decide(entry.Scope, entry.QueryText, entry.Answer);
+        if (!decision.Admitted)
+        {
+            metrics.Store("refused", decision.Reason ?? "policy");
+            Log.StoreRefused(logger, entry.Scope.TenantId, decision.Reason);
+            return 0;
         }
 
         var embedding = entry.Embedding.IsEmpty
@@ -50,7 +62,7 @@ internal sealed class CacheWriter(
             entry.Answer,
             Embedding = new Vector(embedding),
             Model = _options.EmbeddingModel,
-            entry.TimeToLive,
+            TimeToLive = Shorter(entry.TimeToLive, decision.TimeToLive),
         };
 
         // -1 stands for "dropped": the insert itself answers null when the message id belongs to another tenant.
@@ -64,15 +76,17 @@ internal sealed class CacheWriter(
         switch (id)
         {
             case -1:
-                metrics.Store(stored: false);
+                metrics.Store("dropped");
                 return 0;
             case null:
                 throw new InvalidOperationException(
                     $"User message {entry.UserMessageId} is already cached for another tenant; a message id belongs to one tenant. Check the scope passed with it.");
             default:
-                metrics.Store(stored: true);
+                metrics.Store("stored");
                 Log.Stored(logger, id.Value, entry.Scope.TenantId);
                 return id.Value;
         }
     }
+
+    private static TimeSpan? Shorter(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : a < b ? a : b;
 }

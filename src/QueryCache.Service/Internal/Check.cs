@@ -79,6 +79,31 @@ internal static class Check
         return timeToLive;
     }
 
+    /// <summary>Contrast terms: at most 500, each non-blank, at most 200 characters, no NUL.</summary>
+    public static IReadOnlyList<string>? ContrastTerms(IReadOnlyList<string>? terms, [CallerArgumentExpression(nameof(terms))] string name = "")
+    {
+        if (terms is null)
+        {
+            return null;
+        }
+
+        if (terms.Count > 500)
+        {
+            throw new ArgumentException($"There are {terms.Count} contrast terms; at most 500 are allowed. Keep the terms that tell your products apart.", name);
+        }
+
+        foreach (var term in terms)
+        {
+            if (string.IsNullOrWhiteSpace(term) || term.Length > 200 || term.Contains('\0', StringComparison.Ordinal))
+            {
+                throw new ArgumentException(
+                    $"The contrast term '{term}' is not usable: each term is non-blank text of at most 200 characters, such as \"Lifetime ISA|LISA\".", name);
+            }
+        }
+
+        return terms;
+    }
+
     /// <summary>An embedding of the configured dimension whose components are finite and not all zero.</summary>
     public static ReadOnlyMemory<float> Embedding(ReadOnlyMemory<float> embedding, int dimensions,
         [CallerArgumentExpression(nameof(embedding))] string name = "")

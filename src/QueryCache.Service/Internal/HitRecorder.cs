@@ -5,9 +5,10 @@ using Microsoft.Extensions.Options;
 namespace QueryCache.Internal;
 
 /// <summary>
-/// Records that entries answered lookups, per <see cref="QueryCacheOptions.HitRecording"/>: in the lookup's own round
-/// trip (<see cref="HitRecordingMode.Immediate"/>: the lookup function does it), not at all, or counted in memory and
-/// written every <see cref="QueryCacheOptions.HitFlushInterval"/> in one statement (<see cref="HitRecordingMode.Batched"/>).
+/// Records that entries answered lookups, per <see cref="QueryCacheOptions.HitRecording"/>. Hits are counted in memory and
+/// written in one statement for all entries pending: at once by a background writer (<see cref="HitRecordingMode.Immediate"/>),
+/// or every <see cref="QueryCacheOptions.HitFlushInterval"/> (<see cref="HitRecordingMode.Batched"/>). Never on the
+/// lookup's own path, and whatever is pending is written on dispose.
 /// </summary>
 internal sealed class HitRecorder : IAsyncDisposable
 {
@@ -15,8 +16,10 @@ internal sealed class HitRecorder : IAsyncDisposable
     private readonly FailOpenExecutor _executor;
     private readonly HitRecordingMode _mode;
     private readonly ConcurrentDictionary<long, int> _pending = new();
-    private readonly SemaphoreSlim _flushing = new(1, 1);
+    private readonly SemaphoreSlim _writing = new(1, 1);
     private readonly ITimer? _timer;
+    private Task _drain = Task.CompletedTask;
+    private int _draining;
 
     public HitRecorder(CacheDataSource database, FailOpenExecutor executor, IOptions<QueryCacheOptions> options, TimeProvider timeProvider)
     {
@@ -30,15 +33,18 @@ internal sealed class HitRecorder : IAsyncDisposable
         }
     }
 
-    /// <summary>Whether the lookup statement records the hit itself.</summary>
-    public bool InLookup => _mode == HitRecordingMode.Immediate;
-
-    /// <summary>Notes a hit served by a lookup that did not record it itself.</summary>
-    public void Count(long entryId)
+    /// <summary>Notes that <paramref name="entryId"/> answered a lookup.</summary>
+    public void Record(long entryId)
     {
-        if (_mode == HitRecordingMode.Batched)
+        if (_mode == HitRecordingMode.None)
         {
-            _pending.AddOrUpdate(entryId, 1, static (_, count) => count + 1);
+            return;
+        }
+
+        _pending.AddOrUpdate(entryId, 1, static (_, count) => count + 1);
+        if (_mode == HitRecordingMode.Immediate && Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
+        {
+            _drain = Task.Run(DrainAsync);
         }
     }
 
@@ -50,7 +56,7 @@ internal sealed class HitRecorder : IAsyncDisposable
             return;
         }
 
-        await _flushing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _writing.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var ids = _pending.Keys.Order().ToArray();
@@ -69,19 +75,42 @@ internal sealed class HitRecorder : IAsyncDisposable
         }
         finally
         {
-            _flushing.Release();
+            _writing.Release();
         }
     }
 
-    /// <summary>Stops the timer and writes what is left.</summary>
+    /// <summary>Stops the timer, lets the writer finish, and writes what is left.</summary>
     public async ValueTask DisposeAsync()
     {
         if (_timer is not null)
         {
             await _timer.DisposeAsync().ConfigureAwait(false);
-            await FlushAsync().ConfigureAwait(false);
         }
 
-        _flushing.Dispose();
+        await _drain.ConfigureAwait(false);
+        await FlushAsync().ConfigureAwait(false);
+        _writing.Dispose();
+    }
+
+    /// <summary>Writes until nothing is pending; hits that arrive meanwhile go into the next statement.</summary>
+    private async Task DrainAsync()
+    {
+        try
+        {
+            do
+            {
+                await FlushAsync().ConfigureAwait(false);
+            }
+            while (!_pending.IsEmpty);
+        }
+        finally
+        {
+            Volatile.Write(ref _draining, 0);
+            // A hit recorded between the last check and the reset above found the writer busy: start it again.
+            if (!_pending.IsEmpty && Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
+            {
+                _drain = Task.Run(DrainAsync);
+            }
+        }
     }
 }

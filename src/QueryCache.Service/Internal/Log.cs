@@ -8,8 +8,8 @@ namespace QueryCache.Internal;
 /// </summary>
 internal static partial class Log
 {
-    [LoggerMessage(1000, LogLevel.Debug, "Cache {Result} for tenant {TenantId} via {Path} in {ElapsedMs:F1} ms (similarity {Similarity:F4}).")]
-    public static partial void Lookup(ILogger logger, string result, string tenantId, string path, double elapsedMs, double? similarity);
+    [LoggerMessage(1000, LogLevel.Debug, "Cache {Result} for tenant {TenantId} via {Path} in {ElapsedMs:F1} ms (nearest similarity {Similarity:F4}, miss reason {Reason}).")]
+    public static partial void Lookup(ILogger logger, string result, string tenantId, string path, double elapsedMs, double? similarity, CacheMissReason? reason);
 
     [LoggerMessage(1001, LogLevel.Trace, "Cache lookup text for tenant {TenantId}: {Question}")]
     public static partial void LookupText(ILogger logger, string tenantId, string question);
@@ -29,8 +29,14 @@ internal static partial class Log
     [LoggerMessage(1006, LogLevel.Information, "The cache database answers again; lookups and stores use it.")]
     public static partial void CircuitClosed(ILogger logger);
 
+    [LoggerMessage(1007, LogLevel.Warning, "The cache hit verifier failed for tenant {TenantId} (timed out: {TimedOut}); the candidate was refused (fail-closed).")]
+    public static partial void VerifierFailed(ILogger logger, Exception exception, string tenantId, bool timedOut);
+
     [LoggerMessage(1010, LogLevel.Debug, "Stored cache entry {EntryId} for tenant {TenantId}.")]
     public static partial void Stored(ILogger logger, long entryId, string tenantId);
+
+    [LoggerMessage(1011, LogLevel.Debug, "Not storing a question for tenant {TenantId}: the admission policy refused it ({Reason}).")]
+    public static partial void StoreRefused(ILogger logger, string tenantId, string? reason);
 
     [LoggerMessage(1020, LogLevel.Information, "Invalidated {Count} cache entries ({Scope}).")]
     public static partial void Invalidated(ILogger logger, int count, string scope);

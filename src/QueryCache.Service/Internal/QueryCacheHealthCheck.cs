@@ -9,7 +9,7 @@ internal sealed class QueryCacheHealthCheck(CacheDataSource database, IOptions<Q
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        const string Latest = QueryCacheSchema.LatestMigration;
+        var latest = QueryCacheSchema.LatestMigration;
         try
         {
             using var connection = database.Primary.CreateConnection();
@@ -21,10 +21,10 @@ internal sealed class QueryCacheHealthCheck(CacheDataSource database, IOptions<Q
             }
 
             var migrated = probe.HasHistory && await connection.QuerySingleAsync<bool>(
-                new CommandDefinition(CacheStatements.MigrationApplied, new { Latest }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                new CommandDefinition(CacheStatements.MigrationApplied, new { Latest = latest }, cancellationToken: cancellationToken)).ConfigureAwait(false);
             if (!migrated)
             {
-                return HealthCheckResult.Unhealthy($"The database has not reached migration {Latest}; apply the QueryCache migrations.");
+                return HealthCheckResult.Unhealthy($"The database has not reached migration {latest}; apply the QueryCache migrations.");
             }
 
             if (probe.Dimensions != options.Value.Dimensions)
@@ -33,7 +33,7 @@ internal sealed class QueryCacheHealthCheck(CacheDataSource database, IOptions<Q
                     $"The embedding column stores {probe.Dimensions} dimensions but QueryCacheOptions.Dimensions is {options.Value.Dimensions}; make them match.");
             }
 
-            return HealthCheckResult.Healthy($"pgvector {probe.VectorVersion}, schema at {Latest}.");
+            return HealthCheckResult.Healthy($"pgvector {probe.VectorVersion}, schema at {latest}.");
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Text.Json;
 
 namespace QueryCache.Internal;
 
@@ -9,6 +10,8 @@ internal sealed class QueryCacheMetrics
 
     private readonly Counter<long> _lookups;
     private readonly Histogram<double> _lookupDuration;
+    private readonly Histogram<double> _similarity;
+    private readonly Counter<long> _verifications;
     private readonly Counter<long> _stores;
     private readonly Counter<long> _invalidated;
     private readonly Counter<long> _errors;
@@ -18,9 +21,15 @@ internal sealed class QueryCacheMetrics
     public QueryCacheMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(MeterName);
-        _lookups = meter.CreateCounter<long>("querycache.lookups", "{lookup}", "Cache lookups, tagged querycache.result = hit | miss.");
+        _lookups = meter.CreateCounter<long>("querycache.lookups", "{lookup}",
+            "Cache lookups, tagged querycache.result = hit | miss, querycache.path = exact | vector and, on a miss, querycache.reason.");
         _lookupDuration = meter.CreateHistogram<double>("querycache.lookup.duration", "s", "Duration of cache lookups.");
-        _stores = meter.CreateCounter<long>("querycache.stores", "{entry}", "Entries stored (querycache.result = stored) or dropped on failure (dropped).");
+        _similarity = meter.CreateHistogram<double>("querycache.lookup.similarity", "1",
+            "Cosine similarity of the nearest entry at each lookup that found one, tagged querycache.result = hit | miss.");
+        _verifications = meter.CreateCounter<long>("querycache.verifications", "{verification}",
+            "Grey-zone candidates sent to the verifier, tagged querycache.verdict = accepted | rejected | failed | timeout.");
+        _stores = meter.CreateCounter<long>("querycache.stores", "{entry}",
+            "Entries stored (querycache.result = stored), refused by the admission policy (refused, with querycache.reason) or dropped on failure (dropped).");
         _invalidated = meter.CreateCounter<long>("querycache.invalidations", "{entry}", "Entries removed by invalidation, tagged querycache.scope.");
         _errors = meter.CreateCounter<long>("querycache.errors", "{error}", "Database failures and timeouts, tagged querycache.operation.");
         _evictions = meter.CreateCounter<long>("querycache.evictions", "{entry}", "Entries deleted by cleanup (expired or over a cap).");
@@ -28,16 +37,44 @@ internal sealed class QueryCacheMetrics
             "Q&A pairs read by the backfill, tagged querycache.result = added | already_cached | skipped | failed.");
     }
 
-    public void Lookup(bool hit, TimeSpan duration, string path)
+    /// <summary>The metric tag value of an enum member: its name in snake_case.</summary>
+    public static string TagValue<T>(T value)
+        where T : struct, Enum => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
+
+    public void Lookup(CacheLookupResult result, TimeSpan duration, string path)
     {
-        var result = new KeyValuePair<string, object?>("querycache.result", hit ? "hit" : "miss");
+        var outcome = new KeyValuePair<string, object?>("querycache.result", result.Hit is null ? "miss" : "hit");
         var pathTag = new KeyValuePair<string, object?>("querycache.path", path);
-        _lookups.Add(1, result, pathTag);
-        _lookupDuration.Record(duration.TotalSeconds, result, pathTag);
+        if (result.MissReason is { } reason)
+        {
+            _lookups.Add(1, outcome, pathTag, new KeyValuePair<string, object?>("querycache.reason", TagValue(reason)));
+        }
+        else
+        {
+            _lookups.Add(1, outcome, pathTag);
+        }
+
+        _lookupDuration.Record(duration.TotalSeconds, outcome, pathTag);
+        if (result.NearestSimilarity is { } similarity)
+        {
+            _similarity.Record(similarity, outcome);
+        }
     }
 
-    public void Store(bool stored) =>
-        _stores.Add(1, new KeyValuePair<string, object?>("querycache.result", stored ? "stored" : "dropped"));
+    public void Verified(string verdict) => _verifications.Add(1, new KeyValuePair<string, object?>("querycache.verdict", verdict));
+
+    public void Store(string result, string? reason = null)
+    {
+        var outcome = new KeyValuePair<string, object?>("querycache.result", result);
+        if (reason is null)
+        {
+            _stores.Add(1, outcome);
+        }
+        else
+        {
+            _stores.Add(1, outcome, new KeyValuePair<string, object?>("querycache.reason", reason));
+        }
+    }
 
     public void Invalidated(int count, string scope) =>
         _invalidated.Add(count, new KeyValuePair<string, object?>("querycache.scope", scope));
@@ -58,10 +95,6 @@ internal sealed class QueryCacheMetrics
         }
     }
 
-    public void Error(CacheOperation operation) => _errors.Add(1, new KeyValuePair<string, object?>("querycache.operation", operation switch
-    {
-        CacheOperation.Lookup => "lookup",
-        CacheOperation.Store => "store",
-        _ => "hits",
-    }));
+    public void Error(CacheOperation operation) =>
+        _errors.Add(1, new KeyValuePair<string, object?>("querycache.operation", TagValue(operation)));
 }

@@ -16,6 +16,7 @@ namespace QueryCache.Jobs;
 internal sealed class BackfillRun(
     JobRunner runner,
     BackfillEmbedder embedder,
+    ICacheAdmissionPolicy admission,
     QueryCacheMetrics metrics,
     IOptions<QueryCacheOptions> cacheOptions,
     IOptions<QueryCacheJobOptions> jobOptions,
@@ -93,13 +94,24 @@ internal sealed class BackfillRun(
     private async Task<QueryCacheJobStatus> CommitBatchAsync(JobRun run, List<Pair> batch, CancellationToken cancellationToken)
     {
         var alreadyCached = batch.Count(p => p.Cached);
-        var toCache = batch.Where(p => !p.Cached && !p.Erased && IsCacheable(p)).ToList();
+        // The admission policy's lifetime for each pair it lets in (null: the configured default).
+        var lifetimes = new Dictionary<Guid, TimeSpan?>();
+        foreach (var pair in batch.Where(p => !p.Cached && !p.Erased && IsCacheable(p)))
+        {
+            var decision = admission.Decide(new CacheScope(pair.TenantId, _jobOptions.BackfillPrivateToUser ? pair.UserId : null), pair.Question, pair.Answer);
+            if (decision.Admitted)
+            {
+                lifetimes[pair.UserMessageId] = decision.TimeToLive;
+            }
+        }
+
+        var toCache = batch.Where(p => lifetimes.ContainsKey(p.UserMessageId)).ToList();
         var skipped = batch.Count - alreadyCached - toCache.Count;
         var embedded = await embedder.EmbedAsync(toCache, p => p.Question, p => p.UserMessageId, cancellationToken).ConfigureAwait(false);
 
         var transaction = await run.Connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var transactionScope = transaction.ConfigureAwait(false);
-        var added = embedded.Count == 0 ? 0 : await InsertAsync(run.Connection, transaction, embedded, cancellationToken).ConfigureAwait(false);
+        var added = embedded.Count == 0 ? 0 : await InsertAsync(run.Connection, transaction, embedded, lifetimes, cancellationToken).ConfigureAwait(false);
 
         // A pair cached meanwhile by a live store counts as already cached, not added.
         var raced = embedded.Count - added;
@@ -126,7 +138,7 @@ internal sealed class BackfillRun(
     }
 
     private async Task<int> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
-        IReadOnlyList<(Pair Pair, ReadOnlyMemory<float> Embedding)> embedded, CancellationToken cancellationToken)
+        IReadOnlyList<(Pair Pair, ReadOnlyMemory<float> Embedding)> embedded, Dictionary<Guid, TimeSpan?> lifetimes, CancellationToken cancellationToken)
     {
         var import = await connection.BeginBinaryImportAsync(CacheStatements.CopyToStage, cancellationToken).ConfigureAwait(false);
         await using (import.ConfigureAwait(false))
@@ -143,6 +155,7 @@ internal sealed class BackfillRun(
                 await import.WriteAsync(QueryText.Hash(pair.Question), NpgsqlDbType.Bytea, cancellationToken).ConfigureAwait(false);
                 await import.WriteAsync(pair.Answer, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
                 await import.WriteAsync(new Vector(embedding), cancellationToken).ConfigureAwait(false);
+                await import.WriteAsync(lifetimes[pair.UserMessageId], NpgsqlDbType.Interval, cancellationToken).ConfigureAwait(false);
             }
 
             await import.CompleteAsync(cancellationToken).ConfigureAwait(false);

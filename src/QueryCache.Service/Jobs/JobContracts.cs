@@ -61,7 +61,10 @@ public sealed record QueryCacheJobStatus
     /// <summary>Pairs that were cached already (by an earlier run, or by a live store meanwhile).</summary>
     public long AlreadyCached { get; init; }
 
-    /// <summary>Pairs not cached because of an empty or too long question or answer, or because their user was erased.</summary>
+    /// <summary>
+    /// Pairs not cached on purpose: an empty or too long question or answer, a user erased since, or a refusal of the
+    /// admission policy (a time-relative question, by default).
+    /// </summary>
     public long Skipped { get; init; }
 
     /// <summary>Pairs whose embedding failed or was invalid.</summary>

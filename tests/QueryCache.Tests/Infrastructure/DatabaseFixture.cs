@@ -56,9 +56,10 @@ public sealed class DatabaseFixture : IAsyncLifetime
         await connection.ExecuteAsync("""
             DELETE FROM askwealth.query_cache_config WHERE tenant_id IS NOT NULL;
             UPDATE askwealth.query_cache_config
-            SET similarity_threshold = 0.85, cache_enabled = true, max_cache_entries = 5000, default_ttl = NULL
+            SET similarity_threshold = 0.85, cache_enabled = true, max_cache_entries = 5000, default_ttl = NULL,
+                guard_enabled = true, contrast_terms = @Terms
             WHERE tenant_id IS NULL;
-            """);
+            """, new { Terms = QueryCacheSchema.DefaultContrastTerms.ToArray() });
     }
 
     /// <summary>Creates an empty database for this run (dropped at the end) and returns its connection string.</summary>

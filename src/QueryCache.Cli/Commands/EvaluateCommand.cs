@@ -1,0 +1,143 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
+
+namespace QueryCache.Cli.Commands;
+
+/// <summary>
+/// <c>querycache evaluate --pairs FILE [--json] [--max-false-hit-rate R] [--contrast-terms "a;b|c"] [--apply [--tenant T]]</c>:
+/// how often each threshold would serve a wrong answer, with the configured embedding, with and without the guard.
+/// </summary>
+internal static class EvaluateCommand
+{
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
+
+    public static Command Create(CliContext context)
+    {
+        var pairs = new Option<FileInfo>("--pairs") { Description = "CSV question_a,question_b,label,category (label 1: the answer cached for a is right for b)", Required = true };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object" };
+        var maxFalseHitRate = new Option<double>("--max-false-hit-rate") { Description = "Recommend the lowest threshold whose false-hit rate is at most this", DefaultValueFactory = _ => 0.01 };
+        var contrastTerms = new Option<string?>("--contrast-terms") { Description = "The guard's contrast terms, separated by ';' (a|b is one term written two ways)" };
+        var apply = new Option<bool>("--apply") { Description = "Write the recommended threshold to the config (global, or the tenant's with --tenant)" };
+        var tenant = new Option<string?>("--tenant") { Description = "With --apply: the tenant whose threshold to set" };
+        var command = new Command("evaluate", "Measure false hits and recall per threshold on labelled question pairs, and recommend a threshold.")
+        {
+            pairs, json, maxFalseHitRate, contrastTerms, apply, tenant,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var bound = parse.GetValue(maxFalseHitRate);
+            if (bound is < 0 or > 1)
+            {
+                throw new CliUsageException("--max-false-hit-rate is a fraction from 0 to 1, for example 0.01 for 1%.");
+            }
+
+            if (parse.GetValue(tenant) is not null && !parse.GetValue(apply))
+            {
+                throw new CliUsageException("--tenant goes with --apply: it names whose threshold to set.");
+            }
+
+            var labelled = Read(parse.GetValue(pairs)!);
+            var settings = context.Settings(parse, requireDatabase: parse.GetValue(apply));
+            var options = new EvaluationOptions
+            {
+                MaxFalseHitRate = bound,
+                ContrastTerms = (parse.GetValue(contrastTerms) ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
+            };
+            using var generator = settings.CreateEmbeddingGenerator();
+            var report = await CliProgress.RunAsync(context, report => CacheEvaluation.EvaluateAsync(labelled, generator, settings.ModelName, options,
+                new SynchronousProgress<(int Done, int Total)>(p => report(p.Done, p.Total, $"evaluate: {p.Done}/{p.Total} questions embedded")), ct));
+
+            if (parse.GetValue(json))
+            {
+                await context.Output.WriteLineAsync(JsonSerializer.Serialize(new
+                {
+                    report.Model,
+                    report.Pairs,
+                    report.Positives,
+                    report.Negatives,
+                    report.RecommendedThreshold,
+                    report.Rows,
+                }, Json));
+            }
+            else
+            {
+                Print(context.OutputConsole, report, options);
+            }
+
+            return parse.GetValue(apply) ? await ApplyAsync(context, parse, report, parse.GetValue(tenant), ct) : CliApp.Ok;
+        });
+        return command;
+    }
+
+    private static IReadOnlyList<LabelledPair> Read(FileInfo file)
+    {
+        if (!file.Exists)
+        {
+            throw new CliUsageException($"The pairs file '{file.FullName}' does not exist.");
+        }
+
+        try
+        {
+            using var reader = file.OpenText();
+            return CacheEvaluation.ReadPairs(reader);
+        }
+        catch (LabelledPairsFormatException ex)
+        {
+            throw new CliUsageException($"{file.Name}, {ex.Message} Nothing was embedded.");
+        }
+    }
+
+    private static async Task<int> ApplyAsync(CliContext context, ParseResult parse, EvaluationReport report, string? tenant, CancellationToken ct)
+    {
+        if (report.RecommendedThreshold is not { } threshold)
+        {
+            await context.Error.WriteLineAsync("No threshold meets the false-hit bound with hits left; nothing was applied.");
+            return CliApp.Miss;
+        }
+
+        await using var services = context.Services(parse);
+        await services.GetRequiredService<QueryCacheService>().UpdateConfigAsync(new CacheConfigUpdate { SimilarityThreshold = threshold }, tenant, ct);
+        await context.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"applied similarity threshold {threshold:F2} to {(tenant is null ? "the global settings" : "tenant " + tenant)}."));
+        return CliApp.Ok;
+    }
+
+    private static void Print(IAnsiConsole console, EvaluationReport report, EvaluationOptions options)
+    {
+        console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"model {report.Model}: {report.Pairs} pairs ({report.Positives} same answer, {report.Negatives} different); contrast terms: {options.ContrastTerms.Count}"));
+        var table = new Table().Border(TableBorder.Simple)
+            .AddColumns("threshold", "hits", "false", "precision", "recall", "false-hit rate", "hits+guard", "false+guard", "precision+guard", "recall+guard", "false-hit rate+guard");
+        foreach (var pair in report.Rows.Chunk(2))
+        {
+            var (off, on) = (pair[0], pair[1]);
+            table.AddRow([F2(off.Threshold), .. Cells(off), .. Cells(on)]);
+        }
+
+        console.Write(table);
+        console.WriteLine(report.RecommendedThreshold is { } t
+            ? string.Create(CultureInfo.InvariantCulture, $"recommended threshold: {t:F2} (the lowest whose false-hit rate with the guard is at most {options.MaxFalseHitRate:P1})")
+            : "recommended threshold: none meets the bound with hits left");
+        foreach (var threshold in new[] { QueryCacheSchema.DefaultSimilarityThreshold, report.RecommendedThreshold }.OfType<double>().Distinct())
+        {
+            var byCategory = new Table().Border(TableBorder.Simple).AddColumns("category", "label", "pairs", $"hits at {F2(threshold)}", "hits with guard");
+            foreach (var group in report.Scored.GroupBy(s => (s.Pair.Category, s.Pair.SameAnswer)).OrderBy(g => !g.Key.SameAnswer).ThenBy(g => g.Key.Category, StringComparer.Ordinal))
+            {
+                byCategory.AddRow(group.Key.Category, group.Key.SameAnswer ? "1" : "0", Count(group.Count()),
+                    Count(group.Count(s => s.IsHit(threshold, false))), Count(group.Count(s => s.IsHit(threshold, true))));
+            }
+
+            console.Write(byCategory);
+        }
+    }
+
+    private static string[] Cells(EvaluationRow row) =>
+        [Count(row.Hits), Count(row.FalseHits), F2(row.Precision), F2(row.Recall), row.FalseHitRate.ToString("P1", CultureInfo.InvariantCulture)];
+
+    private static string F2(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
+
+    private static string Count(int value) => value.ToString(CultureInfo.InvariantCulture);
+}
