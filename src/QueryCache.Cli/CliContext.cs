@@ -49,9 +49,9 @@ internal sealed class CliContext(TextWriter output, TextWriter error, TextReader
 
     /// <summary>
     /// The cache as a host would register it, with errors reported rather than swallowed (fail-open off: a CLI should
-    /// say the database is down, not report a miss). <paramref name="readOnly"/> records no hits.
+    /// say the database is down, not report a miss).
     /// </summary>
-    public ServiceProvider Services(ParseResult parse, Action<QueryCacheJobOptions>? jobs = null, bool readOnly = false)
+    public ServiceProvider Services(ParseResult parse, Action<QueryCacheJobOptions>? jobs = null)
     {
         var settings = Settings(parse);
         var services = new ServiceCollection().AddLogging();
@@ -65,7 +65,6 @@ internal sealed class CliContext(TextWriter output, TextWriter error, TextReader
             options.BreakDuration = TimeSpan.Zero;
             options.LookupTimeout = TimeSpan.FromSeconds(30);
             options.StoreTimeout = TimeSpan.FromSeconds(30);
-            options.HitRecording = readOnly ? HitRecordingMode.None : HitRecordingMode.Immediate;
         });
         if (jobs is not null)
         {

@@ -23,7 +23,7 @@ internal static class ConfigCommand
             await using var services = context.Services(parse);
             var current = await services.GetRequiredService<QueryCacheService>().GetConfigAsync(parse.GetValue(tenant), ct);
             await context.Output.WriteLineAsync(parse.GetValue(json) ? JsonSerializer.Serialize(current, CliJson.Indented) : string.Create(CultureInfo.InvariantCulture,
-                $"similarity_threshold {current.SimilarityThreshold}\ncache_enabled {(current.CacheEnabled ? "true" : "false")}\nmax_cache_entries {current.MaxCacheEntries}\ndefault_ttl {current.DefaultTimeToLive?.ToString() ?? "none"}"));
+                $"similarity_threshold {current.SimilarityThreshold}\ncache_enabled {(current.CacheEnabled ? "true" : "false")}\nmax_cache_entries {current.MaxCacheEntries}\ndefault_ttl {current.DefaultTimeToLive?.ToString() ?? "none"}\nguard_enabled {(current.GuardEnabled ? "true" : "false")}\ncontrast_terms {string.Join("; ", current.ContrastTerms)}"));
             return CliApp.Ok;
         });
         return get;
@@ -35,7 +35,9 @@ internal static class ConfigCommand
         var enabled = new Option<bool?>("--enabled") { Description = "true or false" };
         var maxEntries = new Option<int?>("--max-entries") { Description = "Entries kept by cleanup, at least 1" };
         var ttl = new Option<TimeSpan?>("--ttl") { Description = "Default lifetime of new entries, for example 7.00:00:00" };
-        var set = new Command("set", "Change settings; options left out stay as they are.") { threshold, enabled, maxEntries, ttl };
+        var guard = new Option<bool?>("--guard") { Description = "true or false: the lexical guard checks candidate hits" };
+        var terms = new Option<string?>("--contrast-terms") { Description = "The guard's contrast terms, separated by ';' (a|b is one term written two ways; \"\" clears them)" };
+        var set = new Command("set", "Change settings; options left out stay as they are.") { threshold, enabled, maxEntries, ttl, guard, terms };
         set.SetAction(async (parse, ct) =>
         {
             var update = new CacheConfigUpdate
@@ -44,10 +46,12 @@ internal static class ConfigCommand
                 CacheEnabled = parse.GetValue(enabled),
                 MaxCacheEntries = parse.GetValue(maxEntries),
                 DefaultTimeToLive = parse.GetValue(ttl),
+                GuardEnabled = parse.GetValue(guard),
+                ContrastTerms = parse.GetValue(terms)?.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
             };
             if (update == new CacheConfigUpdate())
             {
-                throw new CliUsageException("Nothing to change: pass --threshold, --enabled, --max-entries or --ttl.");
+                throw new CliUsageException("Nothing to change: pass --threshold, --enabled, --max-entries, --ttl, --guard or --contrast-terms.");
             }
 
             await using var services = context.Services(parse);

@@ -19,7 +19,10 @@ internal static class EvaluateCommand
         var pairs = new Option<FileInfo>("--pairs") { Description = "CSV question_a,question_b,label,category (label 1: the answer cached for a is right for b)", Required = true };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
         var maxFalseHitRate = new Option<double>("--max-false-hit-rate") { Description = "Recommend the lowest threshold whose false-hit rate is at most this", DefaultValueFactory = _ => 0.01 };
-        var contrastTerms = new Option<string?>("--contrast-terms") { Description = "The guard's contrast terms, separated by ';' (a|b is one term written two ways)" };
+        var contrastTerms = new Option<string?>("--contrast-terms")
+        {
+            Description = "The guard's contrast terms, separated by ';' (a|b is one term written two ways); default: the list the migrations seed; \"\" for none",
+        };
         var apply = new Option<bool>("--apply") { Description = "Write the recommended threshold to the config (global, or the tenant's with --tenant)" };
         var tenant = new Option<string?>("--tenant") { Description = "With --apply: the tenant whose threshold to set" };
         var command = new Command("evaluate", "Measure false hits and recall per threshold on labelled question pairs, and recommend a threshold.")
@@ -44,7 +47,9 @@ internal static class EvaluateCommand
             var options = new EvaluationOptions
             {
                 MaxFalseHitRate = bound,
-                ContrastTerms = (parse.GetValue(contrastTerms) ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
+                ContrastTerms = parse.GetValue(contrastTerms) is { } terms
+                    ? terms.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                    : QueryCacheSchema.DefaultContrastTerms,
             };
             using var generator = settings.CreateEmbeddingGenerator();
             var report = await CliProgress.RunAsync(context, report => CacheEvaluation.EvaluateAsync(labelled, generator, settings.ModelName, options,

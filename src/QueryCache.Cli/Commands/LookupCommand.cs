@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace QueryCache.Cli.Commands;
 
-/// <summary><c>querycache lookup "question" --tenant T</c>: a hit (exit 0) or a miss with how close the nearest entry came (exit 1).</summary>
+/// <summary><c>querycache lookup "question" --tenant T</c>: a hit (exit 0), or a miss with why and how close the nearest entry came (exit 1).</summary>
 internal static class LookupCommand
 {
     public static Command Create(CliContext context)
@@ -18,7 +18,7 @@ internal static class LookupCommand
         command.SetAction(async (parse, ct) =>
         {
             await using var services = context.Services(parse);
-            var result = await LookupAsync(context, parse, services, parse.GetValue(question)!, new CacheScope(parse.GetValue(tenant)!, parse.GetValue(user)),
+            var result = await LookupAsync(services, parse.GetValue(question)!, new CacheScope(parse.GetValue(tenant)!, parse.GetValue(user)),
                 parse.GetValue(threshold), ct);
             await context.Output.WriteLineAsync(result.Describe());
             return result.Hit is null ? CliApp.Miss : CliApp.Ok;
@@ -26,29 +26,32 @@ internal static class LookupCommand
         return command;
     }
 
-    public static async Task<Result> LookupAsync(CliContext context, ParseResult parse, ServiceProvider services, string question, CacheScope scope,
-        double? threshold, CancellationToken ct)
+    /// <summary>One lookup: the hit, or why it missed and how close the nearest entry came (no second scan).</summary>
+    public static async Task<Result> LookupAsync(ServiceProvider services, string question, CacheScope scope, double? threshold, CancellationToken ct)
     {
-        var cache = services.GetRequiredService<QueryCacheService>();
         var watch = Stopwatch.StartNew();
-        var hit = await cache.CheckCacheAsync(question, scope, threshold, ct);
-        var elapsed = watch.Elapsed;
-        var effective = threshold ?? (await cache.GetConfigAsync(scope.TenantId, ct)).SimilarityThreshold;
-        CacheHit? nearest = null;
-        if (hit is null)
-        {
-            // Only to show how close the nearest entry came: a read-only lookup with no threshold.
-            await using var probe = context.Services(parse, readOnly: true);
-            nearest = await probe.GetRequiredService<QueryCacheService>().CheckCacheAsync(question, scope, 0, ct);
-        }
-
-        return new Result(hit, nearest, effective, elapsed);
+        var result = await services.GetRequiredService<QueryCacheService>().LookupAsync(
+            new CacheQuery { Scope = scope, Question = question, SimilarityThreshold = threshold }, ct);
+        return new Result(result, watch.Elapsed);
     }
 
-    internal sealed record Result(CacheHit? Hit, CacheHit? Nearest, double Threshold, TimeSpan Elapsed)
+    internal sealed record Result(CacheLookupResult Lookup, TimeSpan Elapsed)
     {
-        public string Describe() => Hit is { } hit
-            ? string.Create(CultureInfo.InvariantCulture, $"HIT  similarity {hit.Similarity:F3} (threshold {Threshold:F2}) in {Elapsed.TotalMilliseconds:F1} ms\n  matched: {hit.QueryText}\n  answer:  {hit.Answer}")
-            : string.Create(CultureInfo.InvariantCulture, $"MISS nearest similarity {(Nearest is null ? "none" : Nearest.Similarity.ToString("F3", CultureInfo.InvariantCulture))} (threshold {Threshold:F2}) in {Elapsed.TotalMilliseconds:F1} ms{(Nearest is null ? "" : "\n  nearest: " + Nearest.QueryText)}");
+        public CacheHit? Hit => Lookup.Hit;
+
+        public string Describe()
+        {
+            var threshold = Lookup.Threshold is { } t ? t.ToString("F2", CultureInfo.InvariantCulture) : "n/a";
+            if (Hit is { } hit)
+            {
+                return string.Create(CultureInfo.InvariantCulture,
+                    $"HIT  similarity {hit.Similarity:F3} (threshold {threshold}) in {Elapsed.TotalMilliseconds:F1} ms\n  matched: {hit.QueryText}\n  answer:  {hit.Answer}");
+            }
+
+            var nearest = Lookup.NearestSimilarity is { } similarity ? similarity.ToString("F3", CultureInfo.InvariantCulture) : "none";
+            var reason = Lookup.MissReason is { } r ? Internal.QueryCacheMetrics.TagValue(r) : "miss";
+            return string.Create(CultureInfo.InvariantCulture,
+                $"MISS nearest similarity {nearest} (threshold {threshold}; {reason}) in {Elapsed.TotalMilliseconds:F1} ms{(Lookup.NearestQueryText is { } text ? "\n  nearest: " + text : "")}");
+        }
     }
 }

@@ -58,7 +58,7 @@ internal static class QuickstartCommand
 
         foreach (var (tenant, question, kind) in Questions)
         {
-            var result = await LookupCommand.LookupAsync(context, parse, services, question, new CacheScope(tenant), null, ct);
+            var result = await LookupCommand.LookupAsync(services, question, new CacheScope(tenant), null, ct);
             await output.WriteLineAsync($"[{kind}] {tenant}: \"{question}\"");
             await output.WriteLineAsync("  " + result.Describe().Replace("\n", "\n  ", StringComparison.Ordinal));
         }
