@@ -33,7 +33,8 @@ app.MapPost("/ask", async (AskRequest request, IQueryCacheService cache, IEmbedd
 
     // 1. Before the pipeline: a close enough question answered before?
     var embedding = (await embedder.GenerateAsync(request.Question, cancellationToken: cancellationToken)).Vector;
-    if (await cache.CheckCacheAsync(embedding, scope, cancellationToken: cancellationToken) is { } hit)
+    var lookup = await cache.LookupAsync(new CacheQuery { Scope = scope, Question = request.Question, Embedding = embedding }, cancellationToken);
+    if (lookup.Hit is { } hit)
     {
         return Results.Ok(new AskResponse(hit.Answer, Cached: true, hit.Similarity, watch.ElapsedMilliseconds));
     }
