@@ -15,7 +15,7 @@ internal sealed class CliContext(TextWriter output, TextWriter error, TextReader
 
     public Option<string?> Config { get; } = new("--config")
     {
-        Description = $"JSON config file with ConnectionString, Dimensions, EmbeddingEndpoint, EmbeddingModel, EmbeddingApiKey (default ./{CliSettings.DefaultConfigFile})",
+        Description = $"JSON config file with ConnectionString, Dimensions, Precision, EmbeddingEndpoint, EmbeddingModel, EmbeddingApiKey (default ./{CliSettings.DefaultConfigFile})",
         Recursive = true,
     };
 

@@ -23,6 +23,7 @@ internal sealed class CliSettings : MigrationSettings
     {
         [ConnectionVariable] = nameof(ConnectionString),
         [DimensionsVariable] = nameof(Dimensions),
+        [PrecisionVariable] = nameof(Precision),
         [EndpointVariable] = nameof(EmbeddingEndpoint),
         [ModelVariable] = nameof(EmbeddingModel),
         [ApiKeyVariable] = nameof(EmbeddingApiKey),

@@ -1,5 +1,3 @@
-using Pgvector;
-
 namespace QueryCache.Data;
 
 /// <summary>A row of <see cref="QueryCacheSchema.Config"/>: the global settings (<see cref="TenantId"/> null) or one tenant's overrides (null columns inherit the global value).</summary>
@@ -16,7 +14,10 @@ internal sealed class CacheConfigRow
     public string[]? ContrastTerms { get; set; }
 }
 
-/// <summary>A row of <see cref="QueryCacheSchema.Embeddings"/>: one cached question and its answer.</summary>
+/// <summary>
+/// A row of <see cref="QueryCacheSchema.Embeddings"/>: one cached question and its answer. Its embedding column is not
+/// mapped: the migrations create it in SQL (see <c>QueryCacheDbContext</c>).
+/// </summary>
 internal sealed class CacheEntryRow
 {
     public long Id { get; set; }
@@ -28,12 +29,26 @@ internal sealed class CacheEntryRow
     public required string QueryText { get; set; }
     public required byte[] QueryHash { get; set; }
     public required string Answer { get; set; }
-    public required Vector Embedding { get; set; }
     public required string EmbeddingModel { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? ExpiresAt { get; set; }
+    public bool Indexed { get; set; }
+}
+
+/// <summary>A row of <see cref="QueryCacheSchema.Hits"/>: an entry's hit count, apart from the wide row that carries its vector.</summary>
+internal sealed class CacheHitRow
+{
+    public long EntryId { get; set; }
     public long HitCount { get; set; }
-    public DateTimeOffset? LastHitAt { get; set; }
+    public DateTimeOffset LastHitAt { get; set; }
+}
+
+/// <summary>A row of <see cref="QueryCacheSchema.TenantSizes"/>: a tenant's live entry count for one embedding model.</summary>
+internal sealed class TenantSizeRow
+{
+    public required string TenantId { get; set; }
+    public required string EmbeddingModel { get; set; }
+    public long Entries { get; set; }
 }
 
 /// <summary>A row of <see cref="QueryCacheSchema.JobState"/>: the last (or current) run of a job, and the backfill's checkpoint.</summary>

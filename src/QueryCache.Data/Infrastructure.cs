@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Reflection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -8,17 +9,32 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace QueryCache.Data;
 
-/// <summary>A migration whose SQL depends on the configured embedding dimension.</summary>
-internal abstract class DimensionedMigration : Migration
+/// <summary>The embedding column a database is migrated with: its dimension and precision.</summary>
+internal readonly record struct EmbeddingColumn(int Dimensions, EmbeddingPrecision Precision)
 {
-    /// <summary>The embedding dimension of the database being migrated; set before <c>Up</c>/<c>Down</c> run.</summary>
-    public int Dimensions { get; internal set; } = QueryCacheSchema.DefaultDimensions;
+    public static EmbeddingColumn Default { get; } = new(QueryCacheSchema.DefaultDimensions, EmbeddingPrecision.Half);
+
+    /// <summary>The SQL type without the dimension: <c>halfvec</c> or <c>vector</c>.</summary>
+    public string VectorType => QueryCacheSchema.VectorType(Precision);
+
+    /// <summary>The column's SQL type, for example <c>halfvec(1536)</c>.</summary>
+    public string SqlType => string.Create(CultureInfo.InvariantCulture, $"{VectorType}({Dimensions})");
 }
 
-/// <summary>Carries the embedding dimension in the context's options, so the model and the migrations see it.</summary>
-internal sealed class QueryCacheOptionsExtension(int dimensions) : IDbContextOptionsExtension
+/// <summary>A migration whose SQL depends on the embedding column (its dimension, its precision).</summary>
+internal abstract class EmbeddingColumnMigration : Migration
 {
-    public int Dimensions { get; } = dimensions;
+    /// <summary>The embedding column of the database being migrated; set before <c>Up</c>/<c>Down</c> run.</summary>
+    public EmbeddingColumn Column { get; internal set; } = EmbeddingColumn.Default;
+
+    /// <summary>The embedding dimension of the database being migrated.</summary>
+    public int Dimensions => Column.Dimensions;
+}
+
+/// <summary>Carries the embedding column in the context's options, so that the migrations see it.</summary>
+internal sealed class QueryCacheOptionsExtension(EmbeddingColumn column) : IDbContextOptionsExtension
+{
+    public EmbeddingColumn Column { get; } = column;
 
     public DbContextOptionsExtensionInfo Info => new ExtensionInfo(this);
 
@@ -30,49 +46,42 @@ internal sealed class QueryCacheOptionsExtension(int dimensions) : IDbContextOpt
     {
     }
 
-    public static int DimensionsOf(IDbContextOptions options) =>
-        options.FindExtension<QueryCacheOptionsExtension>()?.Dimensions ?? QueryCacheSchema.DefaultDimensions;
+    public static EmbeddingColumn ColumnOf(IDbContextOptions options) =>
+        options.FindExtension<QueryCacheOptionsExtension>()?.Column ?? EmbeddingColumn.Default;
 
     private sealed class ExtensionInfo(QueryCacheOptionsExtension extension) : DbContextOptionsExtensionInfo(extension)
     {
         public override bool IsDatabaseProvider => false;
 
-        public override string LogFragment => $"Dimensions={extension.Dimensions} ";
+        public override string LogFragment => $"Embedding={extension.Column.SqlType} ";
 
-        public override int GetServiceProviderHashCode() => extension.Dimensions;
+        public override int GetServiceProviderHashCode() => extension.Column.GetHashCode();
 
         public override bool ShouldUseSameServiceProvider(DbContextOptionsExtensionInfo other) =>
-            other is ExtensionInfo info && info.Extension is QueryCacheOptionsExtension e && e.Dimensions == extension.Dimensions;
+            other is ExtensionInfo info && info.Extension is QueryCacheOptionsExtension e && e.Column == extension.Column;
 
         public override void PopulateDebugInfo(IDictionary<string, string> debugInfo) =>
-            debugInfo["QueryCache:Dimensions"] = extension.Dimensions.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            debugInfo["QueryCache:Embedding"] = extension.Column.SqlType;
     }
 }
 
-/// <summary>Builds one model per embedding dimension instead of one per context type.</summary>
-internal sealed class DimensionsModelCacheKeyFactory : IModelCacheKeyFactory
-{
-    public object Create(DbContext context, bool designTime) =>
-        (context.GetType(), designTime, (context as QueryCacheDbContext)?.Dimensions);
-}
-
-/// <summary>Hands the configured embedding dimension to each <see cref="DimensionedMigration"/> it creates.</summary>
+/// <summary>Hands the configured embedding column to each <see cref="EmbeddingColumnMigration"/> it creates.</summary>
 #pragma warning disable EF1001 // MigrationsAssembly is EF's own extension point for creating migrations.
-internal sealed class DimensionsMigrationsAssembly(
+internal sealed class EmbeddingColumnMigrationsAssembly(
     ICurrentDbContext currentContext,
     IDbContextOptions options,
     IMigrationsIdGenerator idGenerator,
     IDiagnosticsLogger<DbLoggerCategory.Migrations> logger)
     : MigrationsAssembly(currentContext, options, idGenerator, logger)
 {
-    private readonly int _dimensions = QueryCacheOptionsExtension.DimensionsOf(options);
+    private readonly EmbeddingColumn _column = QueryCacheOptionsExtension.ColumnOf(options);
 
     public override Migration CreateMigration(TypeInfo migrationClass, string activeProvider)
     {
         var migration = base.CreateMigration(migrationClass, activeProvider);
-        if (migration is DimensionedMigration dimensioned)
+        if (migration is EmbeddingColumnMigration embeddingMigration)
         {
-            dimensioned.Dimensions = _dimensions;
+            embeddingMigration.Column = _column;
         }
 
         return migration;

@@ -15,19 +15,24 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
 {
     internal const string MigrationsAssemblyName = "QueryCache.Migrations";
 
-    /// <summary>The embedding dimension of this database's <c>vector(N)</c> column.</summary>
-    public int Dimensions => QueryCacheOptionsExtension.DimensionsOf(options);
+    /// <summary>The embedding dimension of this database's embedding column.</summary>
+    public int Dimensions => QueryCacheOptionsExtension.ColumnOf(options).Dimensions;
+
+    /// <summary>How this database's embedding column stores each dimension.</summary>
+    public EmbeddingPrecision Precision => QueryCacheOptionsExtension.ColumnOf(options).Precision;
 
     /// <summary>
     /// Configures <paramref name="builder"/> for the query cache: Npgsql with pgvector, the cache's own migrations
-    /// history table, and the embedding dimension the migrations create the <c>vector</c> column with.
+    /// history table, and the embedding column (dimension and precision) the migrations create.
     /// </summary>
     /// <param name="builder">The options builder to configure.</param>
     /// <param name="connectionString">The application database's connection string.</param>
     /// <param name="dimensions">Embedding dimension, 1 to 2000 (pgvector's HNSW limit). Must match the embedding model.</param>
+    /// <param name="precision">How the column stores each dimension: <c>halfvec</c> (the default) or <c>vector</c>.</param>
     /// <returns>The same builder.</returns>
     public static DbContextOptionsBuilder<QueryCacheDbContext> Configure(
-        DbContextOptionsBuilder<QueryCacheDbContext> builder, string connectionString, int dimensions = DefaultDimensions)
+        DbContextOptionsBuilder<QueryCacheDbContext> builder, string connectionString, int dimensions = DefaultDimensions,
+        EmbeddingPrecision precision = EmbeddingPrecision.Half)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
@@ -37,25 +42,24 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
                 $"The embedding dimension must be between 1 and {MaxIndexedDimensions} (pgvector's HNSW limit); use your embedding model's output size, for example 1536.");
         }
 
+        if (!Enum.IsDefined(precision))
+        {
+            throw new ArgumentOutOfRangeException(nameof(precision), precision, "Use EmbeddingPrecision.Half or EmbeddingPrecision.Full.");
+        }
+
         builder.UseNpgsql(connectionString, npgsql => npgsql
                 .UseVector()
                 .MigrationsAssembly(MigrationsAssemblyName)
                 .MigrationsHistoryTable(MigrationsHistoryTable, Schema))
-            .ReplaceService<IModelCacheKeyFactory, DimensionsModelCacheKeyFactory>()
-            .ReplaceService<IMigrationsAssembly, DimensionsMigrationsAssembly>();
-        ((IDbContextOptionsBuilderInfrastructure)builder).AddOrUpdateExtension(new QueryCacheOptionsExtension(dimensions));
-        if (dimensions != DefaultDimensions)
-        {
-            // The model snapshot records vector(1536); another dimension is a deliberate, supported difference.
-            builder.ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning));
-        }
-
+            .ReplaceService<IMigrationsAssembly, EmbeddingColumnMigrationsAssembly>();
+        ((IDbContextOptionsBuilderInfrastructure)builder).AddOrUpdateExtension(
+            new QueryCacheOptionsExtension(new EmbeddingColumn(dimensions, precision)));
         return builder;
     }
 
     /// <summary>A context configured with <see cref="Configure"/>.</summary>
-    internal static QueryCacheDbContext Create(string connectionString, int dimensions) =>
-        new(Configure(new DbContextOptionsBuilder<QueryCacheDbContext>(), connectionString, dimensions).Options);
+    internal static QueryCacheDbContext Create(string connectionString, int dimensions, EmbeddingPrecision precision) =>
+        new(Configure(new DbContextOptionsBuilder<QueryCacheDbContext>(), connectionString, dimensions, precision).Options);
 
     /// <inheritdoc />
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -64,7 +68,9 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
         modelBuilder.HasDefaultSchema(Schema);
         modelBuilder.HasPostgresExtension("vector");
         ConfigureConfig(modelBuilder);
-        ConfigureEntries(modelBuilder, Dimensions);
+        ConfigureEntries(modelBuilder);
+        ConfigureHits(modelBuilder);
+        ConfigureTenantSizes(modelBuilder);
         ConfigureJobState(modelBuilder);
         ConfigureErasures(modelBuilder);
     }
@@ -106,7 +112,9 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
         });
     });
 
-    private static void ConfigureEntries(ModelBuilder modelBuilder, int dimensions) => modelBuilder.Entity<CacheEntryRow>(entry =>
+    // The embedding column and its HNSW index are the migrations' SQL: their type is a migration-time choice (dimension,
+    // precision) and the index is partial, neither of which the model can say. Nothing queries through this model.
+    private static void ConfigureEntries(ModelBuilder modelBuilder) => modelBuilder.Entity<CacheEntryRow>(entry =>
     {
         entry.ToTable(Embeddings.Table, t =>
         {
@@ -114,9 +122,6 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
             t.HasCheckConstraint("ck_query_cache_embeddings_query_hash", $"octet_length({Embeddings.QueryHash}) = 32");
             t.HasCheckConstraint("ck_query_cache_embeddings_model", $"{Embeddings.EmbeddingModel} <> ''");
         });
-        // Recording a hit must stay a HOT update (no new index entries), which needs room for the new row version on
-        // the same page: 30% free space both leaves room and makes reads prune dead versions before the page runs out.
-        entry.HasStorageParameter("fillfactor", 70);
         entry.HasKey(e => e.Id);
         entry.Property(e => e.Id).HasColumnName(Embeddings.Id).UseIdentityAlwaysColumn();
         entry.Property(e => e.TenantId).HasColumnName(Embeddings.TenantId);
@@ -127,26 +132,41 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
         entry.Property(e => e.QueryText).HasColumnName(Embeddings.QueryText);
         entry.Property(e => e.QueryHash).HasColumnName(Embeddings.QueryHash);
         entry.Property(e => e.Answer).HasColumnName(Embeddings.Answer);
-        entry.Property(e => e.Embedding).HasColumnName(Embeddings.Embedding).HasColumnType($"vector({dimensions})");
         entry.Property(e => e.EmbeddingModel).HasColumnName(Embeddings.EmbeddingModel);
         entry.Property(e => e.CreatedAt).HasColumnName(Embeddings.CreatedAt).HasDefaultValueSql("now()");
         entry.Property(e => e.ExpiresAt).HasColumnName(Embeddings.ExpiresAt);
-        entry.Property(e => e.HitCount).HasColumnName(Embeddings.HitCount).HasDefaultValue(0L);
-        entry.Property(e => e.LastHitAt).HasColumnName(Embeddings.LastHitAt);
+        entry.Property(e => e.Indexed).HasColumnName(Embeddings.Indexed).HasDefaultValue(true);
 
         entry.HasIndex(e => new { e.UserMessageId, e.EmbeddingModel }).IsUnique().HasDatabaseName("ux_query_cache_embeddings_user_message");
-        entry.HasIndex(e => new { e.TenantId, e.QueryHash }).HasDatabaseName("ix_query_cache_embeddings_tenant_hash");
+        entry.HasIndex(e => new { e.TenantId, e.EmbeddingModel, e.QueryHash }).HasDatabaseName(Embeddings.ScopeIndex);
+        entry.HasIndex(e => new { e.TenantId, e.EmbeddingModel }).HasDatabaseName(Embeddings.PendingIndex)
+            .HasFilter($"NOT {Embeddings.Indexed}");
         entry.HasIndex(e => e.AssistantMessageId).HasDatabaseName("ix_query_cache_embeddings_assistant_message");
         entry.HasIndex(e => new { e.TenantId, e.UserId }).HasDatabaseName("ix_query_cache_embeddings_tenant_user");
         entry.HasIndex(e => new { e.TenantId, e.AskedBy }).HasDatabaseName("ix_query_cache_embeddings_tenant_asked_by")
             .HasFilter($"{Embeddings.AskedBy} IS NOT NULL");
         entry.HasIndex(e => e.ExpiresAt).HasDatabaseName("ix_query_cache_embeddings_expires_at")
             .HasFilter($"{Embeddings.ExpiresAt} IS NOT NULL");
-        entry.HasIndex(e => e.Embedding).HasDatabaseName(Embeddings.VectorIndex)
-            .HasMethod("hnsw")
-            .HasOperators("vector_cosine_ops")
-            .HasStorageParameter("m", HnswM)
-            .HasStorageParameter("ef_construction", HnswEfConstruction);
+    });
+
+    private static void ConfigureHits(ModelBuilder modelBuilder) => modelBuilder.Entity<CacheHitRow>(hit =>
+    {
+        hit.ToTable(Hits.Table, t => t.HasCheckConstraint("ck_query_cache_hits_count", $"{Hits.HitCount} >= 1"));
+        hit.HasKey(h => h.EntryId);
+        hit.Property(h => h.EntryId).HasColumnName(Hits.EntryId).ValueGeneratedNever();
+        hit.Property(h => h.HitCount).HasColumnName(Hits.HitCount);
+        hit.Property(h => h.LastHitAt).HasColumnName(Hits.LastHitAt);
+        hit.HasOne<CacheEntryRow>().WithOne().HasForeignKey<CacheHitRow>(h => h.EntryId).OnDelete(DeleteBehavior.Cascade)
+            .HasConstraintName("fk_query_cache_hits_entry");
+    });
+
+    private static void ConfigureTenantSizes(ModelBuilder modelBuilder) => modelBuilder.Entity<TenantSizeRow>(size =>
+    {
+        size.ToTable(TenantSizes.Table, t => t.HasCheckConstraint("ck_query_cache_tenant_sizes_entries", $"{TenantSizes.Entries} >= 0"));
+        size.HasKey(s => new { s.TenantId, s.EmbeddingModel });
+        size.Property(s => s.TenantId).HasColumnName(TenantSizes.TenantId);
+        size.Property(s => s.EmbeddingModel).HasColumnName(TenantSizes.EmbeddingModel);
+        size.Property(s => s.Entries).HasColumnName(TenantSizes.Entries);
     });
 
     private static void ConfigureJobState(ModelBuilder modelBuilder) => modelBuilder.Entity<JobStateRow>(job =>

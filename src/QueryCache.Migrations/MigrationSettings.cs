@@ -4,19 +4,22 @@ using Microsoft.Extensions.Configuration;
 namespace QueryCache.Migrations;
 
 /// <summary>
-/// The database to migrate, bound from configuration keys <c>ConnectionString</c> and <c>Dimensions</c>; the environment
-/// supplies them as <c>QUERYCACHE_CONNECTION</c> and <c>QUERYCACHE_DIMENSIONS</c>. The CLI's settings extend these.
+/// The database to migrate, bound from configuration keys <c>ConnectionString</c>, <c>Dimensions</c> and <c>Precision</c>;
+/// the environment supplies them as <c>QUERYCACHE_CONNECTION</c>, <c>QUERYCACHE_DIMENSIONS</c> and
+/// <c>QUERYCACHE_PRECISION</c> (<c>Half</c> or <c>Full</c>). The CLI's settings extend these.
 /// </summary>
 internal class MigrationSettings
 {
     public const string ConnectionVariable = "QUERYCACHE_CONNECTION";
     public const string DimensionsVariable = "QUERYCACHE_DIMENSIONS";
+    public const string PrecisionVariable = "QUERYCACHE_PRECISION";
 
     /// <summary>Environment variable → configuration key, for every variable these settings read.</summary>
     public virtual IReadOnlyDictionary<string, string> EnvironmentKeys { get; } = new Dictionary<string, string>
     {
         [ConnectionVariable] = nameof(ConnectionString),
         [DimensionsVariable] = nameof(Dimensions),
+        [PrecisionVariable] = nameof(Precision),
     };
 
     public string? ConnectionString { get; set; }
@@ -24,6 +27,9 @@ internal class MigrationSettings
     [Range(1, QueryCacheSchema.MaxIndexedDimensions,
         ErrorMessage = "The embedding dimension {0} must be from {1} to {2}; use your model's output size, for example 1536.")]
     public int Dimensions { get; set; } = QueryCacheSchema.DefaultDimensions;
+
+    [EnumDataType(typeof(EmbeddingPrecision), ErrorMessage = "The precision must be Half (halfvec) or Full (vector).")]
+    public EmbeddingPrecision Precision { get; set; } = EmbeddingPrecision.Half;
 
     /// <summary>The environment's values, under their configuration keys, for <c>AddInMemoryCollection</c>.</summary>
     public IEnumerable<KeyValuePair<string, string?>> FromEnvironment(Func<string, string?> environment) =>

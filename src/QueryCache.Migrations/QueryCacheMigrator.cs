@@ -17,11 +17,12 @@ public static class QueryCacheMigrator
     /// migrations created). Safe to call from several processes at once: they take turns on a PostgreSQL advisory lock.
     /// </summary>
     /// <param name="connectionString">The application database.</param>
-    /// <param name="dimensions">The embedding dimension the <c>vector</c> column is created with.</param>
+    /// <param name="dimensions">The embedding dimension the embedding column is created with.</param>
+    /// <param name="precision">How the embedding column stores each dimension (applied by the migration that creates or converts it).</param>
     /// <param name="targetMigration">Migration name or id to move to; null for the latest.</param>
     /// <param name="cancellationToken">Cancels the migration between statements.</param>
     public static async Task MigrateAsync(string connectionString, int dimensions = QueryCacheSchema.DefaultDimensions,
-        string? targetMigration = null, CancellationToken cancellationToken = default)
+        EmbeddingPrecision precision = EmbeddingPrecision.Half, string? targetMigration = null, CancellationToken cancellationToken = default)
     {
         // Unpooled, so closing it really ends the session and with it the lock; no timeout while waiting for a turn.
         var lockConnection = new NpgsqlConnection(
@@ -35,7 +36,7 @@ public static class QueryCacheMigrator
                 await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            var context = QueryCacheDbContext.Create(connectionString, dimensions);
+            var context = QueryCacheDbContext.Create(connectionString, dimensions, precision);
             await using (context.ConfigureAwait(false))
             {
                 await context.GetService<IMigrator>().MigrateAsync(targetMigration, cancellationToken).ConfigureAwait(false);
@@ -44,9 +45,12 @@ public static class QueryCacheMigrator
     }
 
     /// <summary>The idempotent SQL script of every migration, as <c>dotnet ef migrations script --idempotent</c> writes it.</summary>
-    public static string GenerateIdempotentScript(int dimensions = QueryCacheSchema.DefaultDimensions)
+    /// <param name="dimensions">The embedding dimension the script creates the embedding column with.</param>
+    /// <param name="precision">How the script's embedding column stores each dimension.</param>
+    public static string GenerateIdempotentScript(int dimensions = QueryCacheSchema.DefaultDimensions,
+        EmbeddingPrecision precision = EmbeddingPrecision.Half)
     {
-        using var context = QueryCacheDbContext.Create("Host=127.0.0.1", dimensions);
+        using var context = QueryCacheDbContext.Create("Host=127.0.0.1", dimensions, precision);
         return context.GetService<IMigrator>().GenerateScript(options: MigrationsSqlGenerationOptions.Idempotent);
     }
 }

@@ -49,6 +49,12 @@ public static partial class QueryCacheSchema
         /// <summary><c>query_cache_record_hit(entry, hits)</c>: adds to an entry's hit count.</summary>
         public const string RecordHit = "query_cache_record_hit";
 
+        /// <summary>
+        /// <c>query_cache_index_pending(batch)</c>: inserts one batch of stored entries into the HNSW index and returns how
+        /// many; the service calls it after its stores, the cleanup job before each run.
+        /// </summary>
+        public const string IndexPending = "query_cache_index_pending";
+
         /// <summary><c>query_cache_cleanup(batch)</c>: deletes one batch of expired or over-cap entries.</summary>
         public const string Cleanup = "query_cache_cleanup";
 
@@ -66,6 +72,31 @@ public static partial class QueryCacheSchema
 
         /// <summary>Output column of the lookup functions: the cosine similarity to the question.</summary>
         public const string SimilarityColumn = "similarity";
+    }
+
+    /// <summary>
+    /// PostgreSQL parameters the lookup functions read, to set per database, role or session (for example
+    /// <c>ALTER DATABASE app SET querycache.ef_search = 200</c>); unset, the defaults below apply.
+    /// </summary>
+    public static class LookupSettings
+    {
+        /// <summary>
+        /// <c>querycache.ef_search</c>: the candidate list of the HNSW walk (pgvector's <c>hnsw.ef_search</c>) for a tenant
+        /// above <see cref="ExactScanLimit"/>. Higher finds the true nearest entry more often, and costs time.
+        /// </summary>
+        public const string EfSearch = "querycache.ef_search";
+
+        /// <summary>
+        /// <c>querycache.exact_scan_limit</c>: a tenant with at most this many entries (of the model) is read exactly,
+        /// every entry compared, instead of through the HNSW index.
+        /// </summary>
+        public const string ExactScanLimit = "querycache.exact_scan_limit";
+
+        /// <summary>The default of <see cref="EfSearch"/>.</summary>
+        public const int DefaultEfSearch = 100;
+
+        /// <summary>The default of <see cref="ExactScanLimit"/>: where an exact scan costs about what an HNSW walk does.</summary>
+        public const int DefaultExactScanLimit = 2000;
     }
 
     /// <summary>The output columns of <see cref="Functions.Stats"/>.</summary>

@@ -73,7 +73,10 @@ public static partial class QueryCacheSchema
         /// <summary>The cached answer.</summary>
         public const string Answer = "answer";
 
-        /// <summary>The question's embedding.</summary>
+        /// <summary>
+        /// The question's embedding: <c>halfvec(N)</c> or <c>vector(N)</c>, as chosen when migrating (see
+        /// <see cref="EmbeddingPrecision"/>). Stored inline (never TOASTed), so an exact scan reads it from the row's page.
+        /// </summary>
         public const string Embedding = "embedding";
 
         /// <summary>The model that produced the embedding; vectors of different models are never compared.</summary>
@@ -85,14 +88,59 @@ public static partial class QueryCacheSchema
         /// <summary>When the entry stops answering; NULL for never.</summary>
         public const string ExpiresAt = "expires_at";
 
+        /// <summary>
+        /// Whether the entry is in the HNSW index yet. A store commits its row unindexed and the index insertion, the
+        /// costly part of a store, follows off the request path (<see cref="Functions.IndexPending"/>); lookups read
+        /// unindexed entries exactly meanwhile. Rows inserted by other writers are indexed at once (the default is true).
+        /// </summary>
+        public const string Indexed = "indexed";
+
+        /// <summary>The HNSW index on the embedding (cosine), partial: indexed entries only.</summary>
+        public const string VectorIndex = "ix_query_cache_embeddings_embedding_hnsw";
+
+        /// <summary>B-tree on (tenant, model, query hash): the exact-match key and the exact path of a small tenant.</summary>
+        public const string ScopeIndex = "ix_query_cache_embeddings_scope";
+
+        /// <summary>Partial b-tree on (tenant, model) of the entries not in the HNSW index yet.</summary>
+        public const string PendingIndex = "ix_query_cache_embeddings_pending";
+    }
+
+    /// <summary>
+    /// Table <c>query_cache_hits</c>: how often each entry answered, kept apart from the entry so that recording a hit
+    /// never rewrites the row that carries the vector.
+    /// </summary>
+    public static class Hits
+    {
+        /// <summary>The table's name.</summary>
+        public const string Table = "query_cache_hits";
+
+        /// <summary>The entry (deleted with it).</summary>
+        public const string EntryId = "entry_id";
+
         /// <summary>How many lookups it answered.</summary>
         public const string HitCount = "hit_count";
 
         /// <summary>When it last answered a lookup.</summary>
         public const string LastHitAt = "last_hit_at";
+    }
 
-        /// <summary>The HNSW index on the embedding (cosine).</summary>
-        public const string VectorIndex = "ix_query_cache_embeddings_embedding_hnsw";
+    /// <summary>
+    /// Table <c>query_cache_tenant_sizes</c>: live entry counts per tenant and embedding model, kept by triggers. The
+    /// lookup reads it to choose its path: an exact scan for a small tenant, the HNSW index for a large one.
+    /// </summary>
+    public static class TenantSizes
+    {
+        /// <summary>The table's name.</summary>
+        public const string Table = "query_cache_tenant_sizes";
+
+        /// <summary>The tenant.</summary>
+        public const string TenantId = "tenant_id";
+
+        /// <summary>The embedding model.</summary>
+        public const string EmbeddingModel = "embedding_model";
+
+        /// <summary>How many entries the tenant has of that model.</summary>
+        public const string Entries = "entries";
     }
 
     /// <summary>Table <c>query_cache_job_state</c>: the current or last run of each job, and the backfill's checkpoint.</summary>

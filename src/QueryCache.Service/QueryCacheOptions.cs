@@ -96,6 +96,21 @@ public sealed class QueryCacheOptions
     /// <summary>How often batched hit counts are written (<see cref="HitRecordingMode.Batched"/>).</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan HitFlushInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// True (the default): a store commits its row and returns, and the entry's insertion into the HNSW index, the
+    /// costly part of a store, follows on a background task; meanwhile lookups compare the entry exactly, so it answers
+    /// at once. False: the store returns once the entry is indexed.
+    /// </summary>
+    public bool BackgroundIndexing { get; set; } = true;
+
+    /// <summary>
+    /// True (the default): the cache's own writes (stores, hit counts, index passes) commit without waiting for the
+    /// write-ahead log to reach disk (<c>synchronous_commit = off</c> for those transactions only). A database crash can
+    /// lose the last fraction of a second of them, never corrupt anything; a lost entry is a later miss. The backfill's
+    /// batches always commit synchronously, with their checkpoint.
+    /// </summary>
+    public bool AsynchronousCommit { get; set; } = true;
 }
 
 [OptionsValidator]

@@ -90,6 +90,7 @@ public static class QueryCacheServiceCollectionExtensions
         services.TryAddSingleton<ICacheAdmissionPolicy, TimeSensitiveAdmissionPolicy>();
         services.TryAddSingleton<CandidateJudge>();
         services.TryAddSingleton<HitRecorder>();
+        services.TryAddSingleton<PendingIndexer>();
         services.TryAddSingleton<CacheLookups>();
         services.TryAddSingleton<CacheWriter>();
         services.TryAddSingleton<CacheAdministration>();

@@ -36,7 +36,7 @@ public sealed class CliTests(DatabaseFixture database) : DatabaseTest(database)
     {
         await using var connection = new NpgsqlConnection(Database.ConnectionString);
         return await connection.ExecuteScalarAsync<string>("""
-            SELECT (SELECT count(*) || ':' || coalesce(sum(hit_count), 0) FROM askwealth.query_cache_embeddings) || '|' ||
+            SELECT (SELECT count(*) || ':' || (SELECT coalesce(sum(hit_count), 0) FROM askwealth.query_cache_hits) FROM askwealth.query_cache_embeddings) || '|' ||
                    (SELECT string_agg(coalesce(tenant_id, '*') || '=' || similarity_threshold::text || ',' || cache_enabled::text || ',' || max_cache_entries::text, ';' ORDER BY id) FROM askwealth.query_cache_config)
             """) ?? "";
     }

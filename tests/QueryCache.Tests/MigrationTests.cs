@@ -17,12 +17,14 @@ public sealed class MigrationTests(DatabaseFixture database)
         await QueryCacheMigrator.MigrateAsync(cs);
         var migrated = await TestData.SchemaSnapshotAsync(cs);
         Assert.Contains("relation query_cache_config r", migrated);
-        Assert.Contains("relation query_cache_embeddings r fillfactor=70", migrated);
-        Assert.Contains("column query_cache_embeddings.embedding vector(1536)", migrated);
-        Assert.Contains("USING hnsw (embedding vector_cosine_ops) WITH (ef_construction='64', m='16')", migrated);
+        Assert.Contains("relation query_cache_embeddings r toast_tuple_target=4048", migrated);
+        Assert.Contains("column query_cache_embeddings.embedding halfvec(1536)", migrated);
+        Assert.Contains("USING hnsw (embedding halfvec_cosine_ops) WITH (m='16', ef_construction='200') WHERE indexed", migrated);
+        Assert.Contains("relation query_cache_hits r", migrated);
+        Assert.Contains("relation query_cache_tenant_sizes r", migrated);
         Assert.Contains("view v_cached_qa_pairs", migrated);
         Assert.Contains("relation query_cache_job_state r", migrated);
-        foreach (var function in new[] { "query_cache_lookup", "query_cache_record_hit", "query_cache_cleanup", "query_cache_stats" })
+        foreach (var function in new[] { "query_cache_lookup", "query_cache_nearest", "query_cache_record_hit", "query_cache_cleanup", "query_cache_stats", "query_cache_index_pending" })
         {
             Assert.Contains($"FUNCTION askwealth.{function}(", migrated);
         }
@@ -66,21 +68,64 @@ public sealed class MigrationTests(DatabaseFixture database)
         Assert.Equal(await TestData.SchemaSnapshotAsync(migrated), await TestData.SchemaSnapshotAsync(scripted));
     }
 
-    [Fact]
-    public async Task Embedding_dimension_is_chosen_at_migration_time_and_enforced_by_the_lookup_function()
+    [Theory]
+    [InlineData(EmbeddingPrecision.Half, "halfvec(768)")]
+    [InlineData(EmbeddingPrecision.Full, "vector(768)")]
+    public async Task Embedding_dimension_and_precision_are_chosen_at_migration_time_and_enforced_by_the_lookup_function(
+        EmbeddingPrecision precision, string columnType)
     {
-        var cs = await database.CreateDatabaseAsync("dims");
-        await QueryCacheMigrator.MigrateAsync(cs, dimensions: 768);
+        var cs = await database.CreateDatabaseAsync($"dims_{precision}".ToLowerInvariant());
+        await QueryCacheMigrator.MigrateAsync(cs, dimensions: 768, precision);
         await using var connection = new NpgsqlConnection(cs);
         var type = await connection.ExecuteScalarAsync<string>(
             "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'askwealth.query_cache_embeddings'::regclass AND attname = 'embedding'");
-        Assert.Equal("vector(768)", type);
+        Assert.Equal(columnType, type);
+        Assert.Contains($"{QueryCacheSchema.VectorType(precision)}_cosine_ops", await connection.ExecuteScalarAsync<string>(
+            "SELECT pg_get_indexdef('askwealth.ix_query_cache_embeddings_embedding_hnsw'::regclass)"));
 
         var error = await Assert.ThrowsAsync<PostgresException>(() => connection.ExecuteAsync(
             "SELECT * FROM askwealth.query_cache_lookup(array_fill(0.1, ARRAY[1536])::vector, 't', NULL, 'm')"));
         Assert.Equal("22023", error.SqlState);
         Assert.Contains("1536 dimensions, the cache stores 768", error.MessageText);
         Assert.NotNull(error.Hint);
+    }
+
+    [Fact]
+    public async Task Upgrading_a_cache_keeps_its_entries_and_hit_counts_stores_vectors_inline_and_the_way_down_restores_them()
+    {
+        var cs = await database.CreateAppDatabaseAsync("upgrade");
+        await QueryCacheMigrator.MigrateAsync(cs, DatabaseFixture.Dimensions, targetMigration: "AddAnswerCorrectness");
+        var rng = new Random(21);
+        var vectors = Enumerable.Range(0, 3).Select(_ => Vectors.Random(rng)).ToArray();
+        await using var dataSource = QueryCache.Internal.CacheDataSource.Build(cs);
+        await using var connection = await dataSource.OpenConnectionAsync();
+        for (var i = 0; i < vectors.Length; i++)
+        {
+            await connection.ExecuteAsync("""
+                INSERT INTO askwealth.query_cache_embeddings (tenant_id, query_text, query_hash, answer, embedding, embedding_model, hit_count, last_hit_at)
+                VALUES ('t', @Text, sha256(@Text::bytea), 'a', @Embedding, 'm', @Hits, CASE WHEN @Hits > 0 THEN now() END)
+                """, new { Text = $"q{i}", Embedding = new Pgvector.Vector(vectors[i]), Hits = i * 5 });
+        }
+
+        await QueryCacheMigrator.MigrateAsync(cs, DatabaseFixture.Dimensions);
+        Assert.Equal("0:0|1:5|2:10", await connection.ExecuteScalarAsync<string>("""
+            SELECT string_agg(substr(e.query_text, 2) || ':' || coalesce(h.hit_count, 0), '|' ORDER BY e.query_text)
+            FROM askwealth.query_cache_embeddings e LEFT JOIN askwealth.query_cache_hits h ON h.entry_id = e.id
+            """));
+        Assert.Equal(3, await connection.ExecuteScalarAsync<long>("SELECT entries FROM askwealth.query_cache_tenant_sizes WHERE tenant_id = 't'"));
+        // The rewritten rows hold their vectors on the row's page: nothing in TOAST.
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>(
+            "SELECT pg_relation_size(reltoastrelid) FROM pg_class WHERE oid = 'askwealth.query_cache_embeddings'::regclass"));
+        Assert.Equal("q1", await connection.ExecuteScalarAsync<string>(
+            "SELECT query_text FROM askwealth.query_cache_lookup(@Embedding, 't', NULL, 'm', 0.99, false)", new { Embedding = new Pgvector.Vector(vectors[1]) }));
+
+        await QueryCacheMigrator.MigrateAsync(cs, DatabaseFixture.Dimensions, targetMigration: "AddAnswerCorrectness");
+        Assert.Equal("0:0|1:5|2:10", await connection.ExecuteScalarAsync<string>(
+            "SELECT string_agg(substr(query_text, 2) || ':' || hit_count, '|' ORDER BY query_text) FROM askwealth.query_cache_embeddings"));
+        Assert.Equal($"vector({DatabaseFixture.Dimensions})", await connection.ExecuteScalarAsync<string>(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'askwealth.query_cache_embeddings'::regclass AND attname = 'embedding'"));
+        Assert.Equal("q2", await connection.ExecuteScalarAsync<string>(
+            "SELECT query_text FROM askwealth.query_cache_lookup(@Embedding, 't', NULL, 'm', 0.99, false)", new { Embedding = new Pgvector.Vector(vectors[2]) }));
     }
 
     [Fact]

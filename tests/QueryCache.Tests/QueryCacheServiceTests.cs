@@ -327,19 +327,18 @@ public sealed class QueryCacheServiceTests(DatabaseFixture database) : DatabaseT
     }
 
     [Fact]
-    public async Task Hits_are_recorded_without_adding_index_entries()
+    public async Task Hits_are_counted_apart_from_the_entry_so_recording_one_never_rewrites_the_row_with_the_vector()
     {
-        // A database of its own, so its table statistics count this test's updates only; at the default 1536 dimensions,
-        // where the vector is stored out of line and a hit rewrites only the small heap tuple.
-        var cs = await Database.CreateDatabaseAsync("hot");
-        await QueryCache.Migrations.QueryCacheMigrator.MigrateAsync(cs);
+        // A database of its own, so its table statistics count this test's writes only.
+        var cs = await Database.CreateDatabaseAsync("hits");
+        await QueryCache.Migrations.QueryCacheMigrator.MigrateAsync(cs, DatabaseFixture.Dimensions);
         var (provider, cache) = Create(o =>
         {
             o.ConnectionString = cs;
-            o.Dimensions = 1536;
+            o.BackgroundIndexing = false;
         });
         await using var _ = provider;
-        var vector = Vectors.Random(_rng, 1536);
+        var vector = Vectors.Random(_rng);
         var id = await cache.AddToCacheAsync(Entry(Tenant("t"), vector));
         for (var i = 0; i < 20; i++)
         {
@@ -349,23 +348,43 @@ public sealed class QueryCacheServiceTests(DatabaseFixture database) : DatabaseT
         await cache.FlushHitsAsync();
         await using var connection = new Npgsql.NpgsqlConnection(cs);
         var (hits, lastHit) = await connection.QuerySingleAsync<(long, DateTime?)>(
-            "SELECT hit_count, last_hit_at FROM askwealth.query_cache_embeddings WHERE id = @id", new { id });
+            "SELECT hit_count, last_hit_at FROM askwealth.query_cache_hits WHERE entry_id = @id", new { id });
         Assert.Equal(20, hits);
         Assert.NotNull(lastHit);
 
-        // Every hit update was HOT: it changed no indexed column, so no HNSW entry was added. The cache's connections
-        // report their statistics when they close; the writer puts the hits that arrive together into one update.
+        // The cache's connections report their statistics when they close.
         await provider.DisposeAsync();
-        (long Updates, long Hot) stats = default;
-        for (var attempt = 0; attempt < 50 && stats.Updates < 1; attempt++)
+        (long HitWrites, long EntryUpdates) stats = default;
+        for (var attempt = 0; attempt < 50 && stats.HitWrites < 1; attempt++)
         {
             await Task.Delay(100);
-            stats = await connection.QuerySingleAsync<(long, long)>(
-                "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'query_cache_embeddings'");
+            stats = await connection.QuerySingleAsync<(long, long)>("""
+                SELECT (SELECT n_tup_ins + n_tup_upd FROM pg_stat_user_tables WHERE relname = 'query_cache_hits'),
+                       (SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'query_cache_embeddings')
+                """);
         }
 
-        Assert.True(stats.Updates >= 1, "expected the hit updates in the statistics");
-        Assert.Equal(stats.Updates, stats.Hot);
+        Assert.True(stats.HitWrites >= 1, "expected the hit writes in the statistics");
+        Assert.Equal(0, stats.EntryUpdates);
+    }
+
+    [Fact]
+    public async Task A_store_answers_at_once_and_joins_the_hnsw_index_behind_the_store()
+    {
+        var (provider, cache) = Create();
+        await using var _ = provider;
+        var vector = Vectors.Random(_rng);
+        var id = await cache.AddToCacheAsync(Entry(Tenant("t"), vector));
+        Assert.Equal(id, (await cache.CheckCacheAsync(vector, Tenant("t")))?.EntryId);
+        await using var connection = await OpenAsync();
+        var indexed = false;
+        for (var attempt = 0; attempt < 100 && !indexed; attempt++)
+        {
+            indexed = await connection.ExecuteScalarAsync<bool>("SELECT indexed FROM askwealth.query_cache_embeddings WHERE id = @id", new { id });
+            await Task.Delay(indexed ? 0 : 50);
+        }
+
+        Assert.True(indexed, "the background index pass did not index the stored entry");
     }
 
     [Fact]
@@ -467,7 +486,7 @@ public sealed class QueryCacheServiceTests(DatabaseFixture database) : DatabaseT
         var firstId = await cache.AddToCacheAsync(Entry(Tenant("t"), first, "first"));
         var secondId = await cache.AddToCacheAsync(Entry(Tenant("t"), second, "second"));
         await using var connection = await OpenAsync();
-        const string Hits = "SELECT hit_count FROM askwealth.query_cache_embeddings WHERE id = @id";
+        const string Hits = "SELECT coalesce((SELECT hit_count FROM askwealth.query_cache_hits WHERE entry_id = @id), 0)";
 
         // Counted in memory first: the lookups themselves write nothing.
         for (var i = 0; i < 3; i++)

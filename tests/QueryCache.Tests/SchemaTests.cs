@@ -9,25 +9,82 @@ namespace QueryCache.Tests;
 public sealed class SchemaTests(DatabaseFixture database) : DatabaseTest(database)
 {
     [Fact]
-    public async Task Lookup_function_uses_the_hnsw_index_and_returns_the_nearest_entry_only_above_the_threshold()
+    public async Task Lookup_function_walks_the_hnsw_index_for_a_large_tenant_and_compares_a_small_one_exactly()
     {
         var rng = new Random(7);
-        var entries = Enumerable.Range(0, 3000).Select(i => new SeedEntry("t1", null, Vectors.Random(rng), $"question {i}")).ToList();
-        await TestData.InsertEntriesAsync(Database.ConnectionString, entries);
-        var target = entries[1234];
-        var query = Vectors.AtSimilarity(target.Embedding, 0.93, rng);
+        var large = Enumerable.Range(0, QueryCacheSchema.LookupSettings.DefaultExactScanLimit + 100)
+            .Select(i => new SeedEntry("large", null, Vectors.Random(rng), $"question {i}")).ToList();
+        var small = Enumerable.Range(0, 30).Select(i => new SeedEntry("small", null, Vectors.Random(rng), $"small question {i}")).ToList();
+        await TestData.InsertEntriesAsync(Database.ConnectionString, large.Concat(small));
 
-        const string lookup = """SELECT query_text AS "QueryText", similarity AS "Similarity" FROM askwealth.query_cache_lookup(@Embedding, 't1', NULL, @Model, @Threshold)""";
-        var (hit, plans) = await TestData.ExplainLookupAsync<(string QueryText, double Similarity)?>(Database.ConnectionString, lookup,
-            new { Embedding = new Vector(query), Model = DatabaseFixture.EmbeddingModel, Threshold = 0.9 });
-        Assert.NotNull(hit);
-        Assert.Equal(target.QueryText, hit.Value.QueryText);
-        Assert.Equal(Vectors.Cosine(query, target.Embedding), hit.Value.Similarity, 5);
-        Assert.Contains(plans, plan => plan.Contains("Index Scan using ix_query_cache_embeddings_embedding_hnsw", StringComparison.Ordinal));
+        const string lookup = """SELECT query_text AS "QueryText", similarity AS "Similarity" FROM askwealth.query_cache_lookup(@Embedding, @Tenant, NULL, @Model, @Threshold)""";
+        foreach (var (tenant, target, path) in new[] { ("large", large[1234], "ix_query_cache_embeddings_embedding_hnsw"), ("small", small[17], "ix_query_cache_embeddings_scope") })
+        {
+            var query = Vectors.AtSimilarity(target.Embedding, 0.93, rng);
+            var (hit, plans) = await TestData.ExplainLookupAsync<(string QueryText, double Similarity)?>(Database.ConnectionString, lookup,
+                new { Embedding = new Vector(query), Tenant = tenant, Model = DatabaseFixture.EmbeddingModel, Threshold = 0.9 });
+            Assert.NotNull(hit);
+            Assert.Equal(target.QueryText, hit.Value.QueryText);
+            // Compared in the stored type: the similarity of the two vectors rounded to half precision.
+            Assert.Equal(Vectors.Cosine(Vectors.RoundToHalf(query), Vectors.RoundToHalf(target.Embedding)), hit.Value.Similarity, 5);
+            Assert.Contains(plans, plan => plan.Contains(path, StringComparison.Ordinal));
+            if (tenant == "small")
+            {
+                Assert.DoesNotContain(plans, plan => plan.Contains("embedding_hnsw", StringComparison.Ordinal));
+            }
 
-        var (miss, _) = await TestData.ExplainLookupAsync<(string QueryText, double Similarity)?>(Database.ConnectionString, lookup,
-            new { Embedding = new Vector(query), Model = DatabaseFixture.EmbeddingModel, Threshold = 0.95 });
-        Assert.Null(miss);
+            var (miss, _) = await TestData.ExplainLookupAsync<(string QueryText, double Similarity)?>(Database.ConnectionString, lookup,
+                new { Embedding = new Vector(query), Tenant = tenant, Model = DatabaseFixture.EmbeddingModel, Threshold = 0.95 });
+            Assert.Null(miss);
+        }
+    }
+
+    [Fact]
+    public async Task An_entry_not_yet_indexed_answers_at_once_and_an_index_pass_adds_it_to_the_hnsw_index()
+    {
+        var rng = new Random(11);
+        await TestData.InsertEntriesAsync(Database.ConnectionString,
+            Enumerable.Range(0, 50).Select(i => new SeedEntry("t1", null, Vectors.Random(rng), $"q{i}")));
+        var stored = Vectors.Random(rng);
+        var query = Vectors.AtSimilarity(stored, 0.95, rng);
+        await using var dataSource = QueryCache.Internal.CacheDataSource.Build(Database.ConnectionString);
+        await using var connection = await dataSource.OpenConnectionAsync();
+        // Every tenant through the HNSW path, as a large one would go.
+        await connection.ExecuteAsync("SET querycache.exact_scan_limit = 0");
+        await connection.ExecuteAsync("""
+            INSERT INTO askwealth.query_cache_embeddings (tenant_id, query_text, query_hash, answer, embedding, embedding_model, indexed)
+            VALUES ('t1', 'pending', sha256('pending'), 'a', @Embedding::vector, @Model, false)
+            """, new { Embedding = new Vector(stored), Model = DatabaseFixture.EmbeddingModel });
+        const string Lookup = "SELECT query_text FROM askwealth.query_cache_lookup(@Embedding, 't1', NULL, @Model, 0.9)";
+        var parameters = new { Embedding = new Vector(query), Model = DatabaseFixture.EmbeddingModel };
+        Assert.Equal("pending", await connection.ExecuteScalarAsync<string>(Lookup, parameters));
+
+        Assert.Equal(1, await connection.ExecuteScalarAsync<int>("SELECT askwealth.query_cache_index_pending(100)"));
+        Assert.Equal(0, await connection.ExecuteScalarAsync<int>("SELECT askwealth.query_cache_index_pending(100)"));
+        Assert.True(await connection.ExecuteScalarAsync<bool>("SELECT indexed FROM askwealth.query_cache_embeddings WHERE query_text = 'pending'"));
+        Assert.Equal("pending", await connection.ExecuteScalarAsync<string>(Lookup, parameters));
+        var error = await Assert.ThrowsAsync<PostgresException>(() => connection.ExecuteAsync("SELECT askwealth.query_cache_index_pending(0)"));
+        Assert.Contains("at least 1", error.MessageText);
+    }
+
+    [Fact]
+    public async Task Tenant_sizes_follow_inserts_deletes_and_truncation()
+    {
+        var rng = new Random(5);
+        await TestData.InsertEntriesAsync(Database.ConnectionString, Enumerable.Range(0, 12)
+            .Select(i => new SeedEntry(i % 3 == 0 ? "a" : "b", null, Vectors.Random(rng), $"q{i}", Model: i < 6 ? "m1" : "m2")));
+        await using var connection = await OpenAsync();
+        const string Sizes = """
+            SELECT string_agg(tenant_id || '/' || embedding_model || '=' || entries, ' ' ORDER BY tenant_id, embedding_model)
+            FROM askwealth.query_cache_tenant_sizes
+            """;
+        Assert.Equal("a/m1=2 a/m2=2 b/m1=4 b/m2=4", await connection.ExecuteScalarAsync<string>(Sizes));
+
+        await connection.ExecuteAsync("DELETE FROM askwealth.query_cache_embeddings WHERE query_text IN ('q0', 'q1', 'q7')");
+        Assert.Equal("a/m1=1 a/m2=2 b/m1=3 b/m2=3", await connection.ExecuteScalarAsync<string>(Sizes));
+
+        await connection.ExecuteAsync("TRUNCATE askwealth.query_cache_embeddings CASCADE");
+        Assert.Null(await connection.ExecuteScalarAsync<string>(Sizes));
     }
 
     [Fact]
@@ -100,7 +157,8 @@ public sealed class SchemaTests(DatabaseFixture database) : DatabaseTest(databas
         await connection.ExecuteAsync("""
             UPDATE askwealth.query_cache_embeddings SET created_at = now() - make_interval(mins => id::int);
             UPDATE askwealth.query_cache_embeddings SET expires_at = now() - interval '1 second' WHERE query_text IN ('q0', 'q1');
-            UPDATE askwealth.query_cache_embeddings SET last_hit_at = now(), hit_count = 1 WHERE query_text IN ('q28', 'q29');
+            INSERT INTO askwealth.query_cache_hits (entry_id, hit_count, last_hit_at)
+            SELECT id, 1, now() FROM askwealth.query_cache_embeddings WHERE query_text IN ('q28', 'q29');
             INSERT INTO askwealth.query_cache_config (tenant_id, max_cache_entries) VALUES ('t1', 10);
             """);
 

@@ -13,8 +13,9 @@ internal static class MigrateCommand
         command.SetAction(async (parse, ct) =>
         {
             var settings = context.Settings(parse);
-            await QueryCacheMigrator.MigrateAsync(settings.ConnectionString!, settings.Dimensions, parse.GetValue(target), ct);
-            await context.Output.WriteLineAsync($"migrated to {parse.GetValue(target) ?? "the latest migration"} (embedding dimension {settings.Dimensions}).");
+            await QueryCacheMigrator.MigrateAsync(settings.ConnectionString!, settings.Dimensions, settings.Precision, parse.GetValue(target), ct);
+            await context.Output.WriteLineAsync(
+                $"migrated to {parse.GetValue(target) ?? "the latest migration"} (embedding {QueryCacheSchema.VectorType(settings.Precision)}({settings.Dimensions})).");
             return CliApp.Ok;
         });
         return command;

@@ -9,7 +9,7 @@ using QueryCache.Data;
 namespace QueryCache.Migrations.Migrations
 {
     /// <inheritdoc />
-    internal partial class InitialQueryCache : DimensionedMigration
+    internal partial class InitialQueryCache : EmbeddingColumnMigration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)

@@ -6,7 +6,7 @@ using QueryCache.Data;
 namespace QueryCache.Migrations.Migrations
 {
     /// <inheritdoc />
-    internal partial class AddAnswerCorrectness : DimensionedMigration
+    internal partial class AddAnswerCorrectness : EmbeddingColumnMigration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)

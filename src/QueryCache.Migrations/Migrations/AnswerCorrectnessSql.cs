@@ -5,7 +5,11 @@ namespace QueryCache.Migrations.Migrations;
 /// <summary>The functions of migration AddAnswerCorrectness: the settings in force gain the guard's, and the nearest-entry lookup.</summary>
 internal static class AnswerCorrectnessSql
 {
-    public static string Up(int dimensions) => UpTemplate.Replace("{dimensions}", dimensions.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    public static string Up(int dimensions) => EffectiveConfig + "\n\n" + Nearest(dimensions);
+
+    /// <summary>This migration's <c>query_cache_nearest</c>.</summary>
+    public static string Nearest(int dimensions) =>
+        NearestTemplate.Replace("{dimensions}", dimensions.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
 
     public const string Down = """
         DROP FUNCTION IF EXISTS askwealth.query_cache_nearest(vector, text, text, text);
@@ -23,7 +27,7 @@ internal static class AnswerCorrectnessSql
         $fn$;
         """;
 
-    private const string UpTemplate = """
+    private const string EffectiveConfig = """
         -- The global settings with the tenant's overrides applied (a tenant's NULL column inherits the global value),
         -- now with the lexical guard's switch and contrast terms.
         DROP FUNCTION IF EXISTS askwealth.query_cache_effective_config(text);
@@ -41,7 +45,9 @@ internal static class AnswerCorrectnessSql
             LEFT JOIN askwealth.query_cache_config t ON t.tenant_id = p_tenant_id
             WHERE g.tenant_id IS NULL
         $fn$;
+        """;
 
+    private const string NearestTemplate = """
         -- The nearest live entry of the tenant (shared, or private to p_user_id) and embedding model, whatever its
         -- similarity, with the settings in force: one row, whose entry columns are NULL when there is no entry (or the
         -- cache is disabled). The caller applies the threshold, then checks the candidate (lexical guard, verifier), so a

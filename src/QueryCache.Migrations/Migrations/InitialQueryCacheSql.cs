@@ -5,8 +5,13 @@ namespace QueryCache.Migrations.Migrations;
 /// <summary>The view and helper functions of the initial migration: what EF's model cannot say.</summary>
 internal static class InitialQueryCacheSql
 {
-    public static string CreateFunctions(int dimensions) => FunctionsTemplate.Replace(
-        "{dimensions}", dimensions.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    public static string CreateFunctions(int dimensions) => WithDimensions(FunctionsTemplate, dimensions);
+
+    /// <summary>This migration's <c>query_cache_lookup</c>.</summary>
+    public static string Lookup(int dimensions) => WithDimensions(LookupTemplate, dimensions);
+
+    private static string WithDimensions(string template, int dimensions) =>
+        template.Replace("{dimensions}", dimensions.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
 
     public const string DropFunctions = """
         DROP VIEW IF EXISTS askwealth.v_cached_qa_pairs;
@@ -20,7 +25,11 @@ internal static class InitialQueryCacheSql
         DROP FUNCTION IF EXISTS askwealth.query_cache_check_scope(text, text);
         """;
 
-    private const string FunctionsTemplate = """
+    // The pieces, in creation order; later migrations restore the ones they replace from here on the way down.
+    private const string FunctionsTemplate = CheckScope + "\n\n" + EffectiveConfig + "\n\n" + LookupTemplate + "\n\n" + LookupExact
+        + "\n\n" + RecordHit + "\n\n" + Cleanup + "\n\n" + Stats + "\n\n" + DefineQaView;
+
+    private const string CheckScope = """
         CREATE OR REPLACE FUNCTION askwealth.query_cache_check_scope(p_tenant_id text, p_embedding_model text)
         RETURNS void LANGUAGE plpgsql IMMUTABLE AS $fn$
         BEGIN
@@ -33,7 +42,9 @@ internal static class InitialQueryCacheSql
                     USING ERRCODE = '22023', HINT = 'Pass the name of the model that produced the embeddings, for example text-embedding-3-small.';
             END IF;
         END $fn$;
+        """;
 
+    private const string EffectiveConfig = """
         -- The global settings with the tenant's overrides applied (a tenant's NULL column inherits the global value).
         CREATE OR REPLACE FUNCTION askwealth.query_cache_effective_config(p_tenant_id text)
         RETURNS TABLE (similarity_threshold double precision, cache_enabled boolean, max_cache_entries integer, default_ttl interval)
@@ -46,7 +57,9 @@ internal static class InitialQueryCacheSql
             LEFT JOIN askwealth.query_cache_config t ON t.tenant_id = p_tenant_id
             WHERE g.tenant_id IS NULL
         $fn$;
+        """;
 
+    private const string LookupTemplate = """
         -- The nearest live entry of the tenant (shared, or private to p_user_id) and embedding model whose cosine
         -- similarity is at least the threshold (p_threshold, else the tenant's, else the global one); records the hit.
         -- Plans are always custom, so PostgreSQL sees the tenant: a small tenant is read exactly through the b-tree, a large
@@ -112,7 +125,9 @@ internal static class InitialQueryCacheSql
             assistant_message_id := v_nearest.assistant_message_id;
             RETURN NEXT;
         END $fn$;
+        """;
 
+    internal const string LookupExact = """
         -- The exact-match fast path: an entry whose normalized question hashes the same (SHA-256).
         CREATE OR REPLACE FUNCTION askwealth.query_cache_lookup_exact(
             p_query_hash bytea, p_tenant_id text, p_user_id text, p_embedding_model text, p_record_hit boolean DEFAULT true)
@@ -150,7 +165,9 @@ internal static class InitialQueryCacheSql
             SELECT e.id, e.query_text, e.answer, 1.0::double precision, e.user_message_id, e.assistant_message_id
             FROM askwealth.query_cache_embeddings e WHERE e.id = v_id;
         END $fn$;
+        """;
 
+    internal const string RecordHit = """
         -- Adds p_hits to an entry's hit count and stamps the last hit; false when the entry is gone. The columns it
         -- touches are not indexed, so the update is HOT: no new HNSW entry, no rewrite of the (TOASTed) vector.
         CREATE OR REPLACE FUNCTION askwealth.query_cache_record_hit(p_entry_id bigint, p_hits integer DEFAULT 1)
@@ -164,7 +181,9 @@ internal static class InitialQueryCacheSql
             WHERE e.id = p_entry_id;
             RETURN FOUND;
         END $fn$;
+        """;
 
+    internal const string Cleanup = """
         -- Deletes at most p_batch_size entries: expired ones first, then the least recently used (last hit, else creation)
         -- of each tenant over its own max_cache_entries, then of the whole table over the global max_cache_entries.
         -- Returns how many went; call it until it returns 0. Small batches keep row locks short.
@@ -216,7 +235,9 @@ internal static class InitialQueryCacheSql
             END IF;
             RETURN 0;
         END $fn$;
+        """;
 
+    internal const string Stats = """
         -- Entry and hit figures for one tenant, or for the whole cache when p_tenant_id is NULL.
         CREATE OR REPLACE FUNCTION askwealth.query_cache_stats(p_tenant_id text DEFAULT NULL)
         RETURNS TABLE (total_entries bigint, total_hits bigint, expired_entries bigint, hit_entries bigint,
@@ -231,7 +252,9 @@ internal static class InitialQueryCacheSql
             FROM askwealth.query_cache_embeddings e
             WHERE p_tenant_id IS NULL OR e.tenant_id = p_tenant_id
         $fn$;
+        """;
 
+    private const string DefineQaView = """
         -- (Re)creates v_cached_qa_pairs over the app's askwealth.message table: each user message paired with the
         -- assistant message that answered it, i.e. the next non-system message of the conversation when that is an
         -- assistant's. Without the message table the view is an empty placeholder; call this again once it exists.

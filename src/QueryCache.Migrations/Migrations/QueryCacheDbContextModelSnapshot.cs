@@ -4,7 +4,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
-using Pgvector;
 using QueryCache.Data;
 
 #nullable disable
@@ -133,11 +132,6 @@ namespace QueryCache.Migrations.Migrations
                         .HasColumnName("created_at")
                         .HasDefaultValueSql("now()");
 
-                    b.Property<Vector>("Embedding")
-                        .IsRequired()
-                        .HasColumnType("vector(1536)")
-                        .HasColumnName("embedding");
-
                     b.Property<string>("EmbeddingModel")
                         .IsRequired()
                         .HasColumnType("text")
@@ -147,15 +141,11 @@ namespace QueryCache.Migrations.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("expires_at");
 
-                    b.Property<long>("HitCount")
+                    b.Property<bool>("Indexed")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint")
-                        .HasDefaultValue(0L)
-                        .HasColumnName("hit_count");
-
-                    b.Property<DateTimeOffset?>("LastHitAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("last_hit_at");
+                        .HasColumnType("boolean")
+                        .HasDefaultValue(true)
+                        .HasColumnName("indexed");
 
                     b.Property<byte[]>("QueryHash")
                         .IsRequired()
@@ -185,14 +175,6 @@ namespace QueryCache.Migrations.Migrations
                     b.HasIndex("AssistantMessageId")
                         .HasDatabaseName("ix_query_cache_embeddings_assistant_message");
 
-                    b.HasIndex("Embedding")
-                        .HasDatabaseName("ix_query_cache_embeddings_embedding_hnsw")
-                        .HasAnnotation("Npgsql:StorageParameter:ef_construction", 64)
-                        .HasAnnotation("Npgsql:StorageParameter:m", 16);
-
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Embedding"), "hnsw");
-                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("Embedding"), new[] { "vector_cosine_ops" });
-
                     b.HasIndex("ExpiresAt")
                         .HasDatabaseName("ix_query_cache_embeddings_expires_at")
                         .HasFilter("expires_at IS NOT NULL");
@@ -201,8 +183,9 @@ namespace QueryCache.Migrations.Migrations
                         .HasDatabaseName("ix_query_cache_embeddings_tenant_asked_by")
                         .HasFilter("asked_by IS NOT NULL");
 
-                    b.HasIndex("TenantId", "QueryHash")
-                        .HasDatabaseName("ix_query_cache_embeddings_tenant_hash");
+                    b.HasIndex("TenantId", "EmbeddingModel")
+                        .HasDatabaseName("ix_query_cache_embeddings_pending")
+                        .HasFilter("NOT indexed");
 
                     b.HasIndex("TenantId", "UserId")
                         .HasDatabaseName("ix_query_cache_embeddings_tenant_user");
@@ -210,6 +193,9 @@ namespace QueryCache.Migrations.Migrations
                     b.HasIndex("UserMessageId", "EmbeddingModel")
                         .IsUnique()
                         .HasDatabaseName("ux_query_cache_embeddings_user_message");
+
+                    b.HasIndex("TenantId", "EmbeddingModel", "QueryHash")
+                        .HasDatabaseName("ix_query_cache_embeddings_scope");
 
                     b.ToTable("query_cache_embeddings", "askwealth", t =>
                         {
@@ -219,8 +205,28 @@ namespace QueryCache.Migrations.Migrations
 
                             t.HasCheckConstraint("ck_query_cache_embeddings_tenant", "tenant_id <> ''");
                         });
+                });
 
-                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
+            modelBuilder.Entity("QueryCache.Data.CacheHitRow", b =>
+                {
+                    b.Property<long>("EntryId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("entry_id");
+
+                    b.Property<long>("HitCount")
+                        .HasColumnType("bigint")
+                        .HasColumnName("hit_count");
+
+                    b.Property<DateTimeOffset>("LastHitAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_hit_at");
+
+                    b.HasKey("EntryId");
+
+                    b.ToTable("query_cache_hits", "askwealth", t =>
+                        {
+                            t.HasCheckConstraint("ck_query_cache_hits_count", "hit_count >= 1");
+                        });
                 });
 
             modelBuilder.Entity("QueryCache.Data.ErasureRow", b =>
@@ -323,6 +329,38 @@ namespace QueryCache.Migrations.Migrations
 
                             t.HasCheckConstraint("ck_query_cache_job_state_status", "status IN ('running', 'completed', 'interrupted', 'failed')");
                         });
+                });
+
+            modelBuilder.Entity("QueryCache.Data.TenantSizeRow", b =>
+                {
+                    b.Property<string>("TenantId")
+                        .HasColumnType("text")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("EmbeddingModel")
+                        .HasColumnType("text")
+                        .HasColumnName("embedding_model");
+
+                    b.Property<long>("Entries")
+                        .HasColumnType("bigint")
+                        .HasColumnName("entries");
+
+                    b.HasKey("TenantId", "EmbeddingModel");
+
+                    b.ToTable("query_cache_tenant_sizes", "askwealth", t =>
+                        {
+                            t.HasCheckConstraint("ck_query_cache_tenant_sizes_entries", "entries >= 0");
+                        });
+                });
+
+            modelBuilder.Entity("QueryCache.Data.CacheHitRow", b =>
+                {
+                    b.HasOne("QueryCache.Data.CacheEntryRow", null)
+                        .WithOne()
+                        .HasForeignKey("QueryCache.Data.CacheHitRow", "EntryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_query_cache_hits_entry");
                 });
 #pragma warning restore 612, 618
         }

@@ -21,10 +21,14 @@ internal sealed class CacheDataSource : IAsyncDisposable
     {
         _owned = hostDataSource is null;
         Primary = hostDataSource ?? Build(options.Value.ConnectionString!);
+        SynchronousCommit = options.Value.AsynchronousCommit ? "off" : null;
     }
 
     /// <summary>Where every read and write goes.</summary>
     public NpgsqlDataSource Primary { get; }
+
+    /// <summary>The <c>synchronous_commit</c> of the cache's own writes: off, or null for the server's setting.</summary>
+    public string? SynchronousCommit { get; }
 
     /// <summary>A data source as the cache builds it: pgvector types, auto-prepared statements, no reset round trip.</summary>
     public static NpgsqlDataSource Build(string connectionString)

@@ -41,22 +41,34 @@ internal static class CacheStatements
     public const string LookupExact =
         $"SELECT {HitColumns} FROM {Schema}.{F.LookupExact}(@Hash, @TenantId, @UserId, @Model, false)";
 
+    /// <summary>
+    /// Sets the commit mode of the cache's own writes for the statement's transaction (<c>synchronous_commit</c> =
+    /// @SynchronousCommit, or the server's when that is null); a filter that is always true, so it rides in the statement.
+    /// </summary>
+    private const string CommitMode =
+        "set_config('synchronous_commit', coalesce(@SynchronousCommit, current_setting('synchronous_commit')), true) IS NOT NULL";
+
     /// <summary>Hit counts, over arrays sorted by id: instances flushing the same entries lock them in the same order.</summary>
     public const string RecordHits =
-        $"SELECT count({Schema}.{F.RecordHit}(h.id, h.hits)) FROM unnest(@Ids, @Hits) AS h(id, hits)";
+        $"SELECT count({Schema}.{F.RecordHit}(h.id, h.hits)) FROM unnest(@Ids, @Hits) AS h(id, hits) WHERE {CommitMode}";
+
+    /// <summary>One pass of moving stored entries into the HNSW index.</summary>
+    public const string IndexPending = $"SELECT {Schema}.{F.IndexPending}(@BatchSize) WHERE {CommitMode}";
 
     /// <summary>A re-added user message replaces its entry, but only within the same tenant: no row is returned otherwise.</summary>
     public const string Insert = $"""
         INSERT INTO {Embeddings} AS e
             ({E.TenantId}, {E.UserId}, {E.AskedBy}, {E.UserMessageId}, {E.AssistantMessageId}, {E.QueryText}, {E.QueryHash}, {E.Answer},
-             {E.Embedding}, {E.EmbeddingModel}, {E.ExpiresAt})
+             {E.Embedding}, {E.EmbeddingModel}, {E.ExpiresAt}, {E.Indexed})
         SELECT @TenantId, @UserId, @AskedBy, @UserMessageId, @AssistantMessageId, @QueryText, @Hash, @Answer, @Embedding, @Model,
-               now() + coalesce(@TimeToLive, c.{C.DefaultTtl})
+               now() + coalesce(@TimeToLive, c.{C.DefaultTtl}), @Indexed
         FROM {EffectiveConfig}(@TenantId) c
+        WHERE {CommitMode}
         ON CONFLICT ({E.UserMessageId}, {E.EmbeddingModel}) DO UPDATE
             SET {E.UserId} = excluded.{E.UserId}, {E.AskedBy} = excluded.{E.AskedBy}, {E.AssistantMessageId} = excluded.{E.AssistantMessageId},
                 {E.QueryText} = excluded.{E.QueryText}, {E.QueryHash} = excluded.{E.QueryHash}, {E.Answer} = excluded.{E.Answer},
-                {E.Embedding} = excluded.{E.Embedding}, {E.ExpiresAt} = excluded.{E.ExpiresAt}, {E.CreatedAt} = now()
+                {E.Embedding} = excluded.{E.Embedding}, {E.ExpiresAt} = excluded.{E.ExpiresAt}, {E.Indexed} = excluded.{E.Indexed},
+                {E.CreatedAt} = now()
             WHERE e.{E.TenantId} = excluded.{E.TenantId}
         RETURNING e.{E.Id}
         """;

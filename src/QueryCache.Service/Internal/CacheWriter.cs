@@ -12,6 +12,7 @@ namespace QueryCache.Internal;
 internal sealed class CacheWriter(
     CacheDataSource database,
     FailOpenExecutor executor,
+    PendingIndexer indexer,
     QueryEmbedder embedder,
     ICacheAdmissionPolicy admission,
     QueryCacheMetrics metrics,
@@ -63,6 +64,8 @@ internal sealed class CacheWriter(
             Embedding = new Vector(embedding),
             Model = _options.EmbeddingModel,
             TimeToLive = Shorter(entry.TimeToLive, decision.TimeToLive),
+            Indexed = !_options.BackgroundIndexing,
+            database.SynchronousCommit,
         };
 
         // -1 stands for "dropped": the insert itself answers null when the message id belongs to another tenant.
@@ -83,6 +86,11 @@ internal sealed class CacheWriter(
                     $"User message {entry.UserMessageId} is already cached for another tenant; a message id belongs to one tenant. Check the scope passed with it.");
             default:
                 metrics.Store("stored");
+                if (_options.BackgroundIndexing)
+                {
+                    indexer.Signal();
+                }
+
                 Log.Stored(logger, id.Value, entry.Scope.TenantId);
                 return id.Value;
         }

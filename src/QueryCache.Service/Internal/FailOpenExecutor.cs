@@ -8,12 +8,13 @@ using Polly.Timeout;
 
 namespace QueryCache.Internal;
 
-/// <summary>What the cache does against its database on the host's request path.</summary>
+/// <summary>What the cache does against its database: on the host's request path, or behind it (hits, index passes).</summary>
 internal enum CacheOperation
 {
     Lookup,
     Store,
     Hits,
+    Index,
 }
 
 /// <summary>
@@ -65,6 +66,7 @@ internal sealed class FailOpenExecutor
             [CacheOperation.Lookup] = WithTimeout(breaker, _options.LookupTimeout, timeProvider),
             [CacheOperation.Store] = WithTimeout(breaker, _options.StoreTimeout, timeProvider),
             [CacheOperation.Hits] = WithTimeout(breaker, _options.StoreTimeout, timeProvider),
+            [CacheOperation.Index] = WithTimeout(breaker, _options.StoreTimeout, timeProvider),
         };
     }
 
@@ -97,8 +99,8 @@ internal sealed class FailOpenExecutor
                     break;
             }
 
-            // Hit counts are statistics: a failed write drops them whatever FailOpen says.
-            if (!_options.FailOpen && operation != CacheOperation.Hits)
+            // Background work has no caller to tell: hit counts are dropped, unindexed entries wait for the next pass.
+            if (!_options.FailOpen && operation is CacheOperation.Lookup or CacheOperation.Store)
             {
                 throw ex is TimeoutRejectedException
                     ? new TimeoutException($"The cache database did not answer within {timeout.TotalMilliseconds} ms.", ex)

@@ -18,14 +18,18 @@ internal sealed class HitRecorder : IAsyncDisposable
     private readonly ConcurrentDictionary<long, int> _pending = new();
     private readonly SemaphoreSlim _writing = new(1, 1);
     private readonly ITimer? _timer;
-    private Task _drain = Task.CompletedTask;
-    private int _draining;
+    private readonly BackgroundDrain _writer;
 
     public HitRecorder(CacheDataSource database, FailOpenExecutor executor, IOptions<QueryCacheOptions> options, TimeProvider timeProvider)
     {
         _database = database;
         _executor = executor;
         _mode = options.Value.HitRecording;
+        _writer = new BackgroundDrain(async () =>
+        {
+            await FlushAsync().ConfigureAwait(false);
+            return !_pending.IsEmpty;
+        });
         if (_mode == HitRecordingMode.Batched)
         {
             var interval = options.Value.HitFlushInterval;
@@ -42,9 +46,9 @@ internal sealed class HitRecorder : IAsyncDisposable
         }
 
         _pending.AddOrUpdate(entryId, 1, static (_, count) => count + 1);
-        if (_mode == HitRecordingMode.Immediate && Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
+        if (_mode == HitRecordingMode.Immediate)
         {
-            _drain = Task.Run(DrainAsync);
+            _writer.Signal();
         }
     }
 
@@ -69,8 +73,8 @@ internal sealed class HitRecorder : IAsyncDisposable
             await _executor.ExecuteAsync(CacheOperation.Hits, "(all)", async ct =>
             {
                 using var connection = _database.Primary.CreateConnection();
-                return await connection.ExecuteAsync(new CommandDefinition(CacheStatements.RecordHits, new { Ids = ids, Hits = hits },
-                    cancellationToken: ct)).ConfigureAwait(false);
+                return await connection.ExecuteAsync(new CommandDefinition(CacheStatements.RecordHits,
+                    new { Ids = ids, Hits = hits, _database.SynchronousCommit }, cancellationToken: ct)).ConfigureAwait(false);
             }, 0, cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -87,30 +91,8 @@ internal sealed class HitRecorder : IAsyncDisposable
             await _timer.DisposeAsync().ConfigureAwait(false);
         }
 
-        await _drain.ConfigureAwait(false);
+        await _writer.WhenIdleAsync().ConfigureAwait(false);
         await FlushAsync().ConfigureAwait(false);
         _writing.Dispose();
-    }
-
-    /// <summary>Writes until nothing is pending; hits that arrive meanwhile go into the next statement.</summary>
-    private async Task DrainAsync()
-    {
-        try
-        {
-            do
-            {
-                await FlushAsync().ConfigureAwait(false);
-            }
-            while (!_pending.IsEmpty);
-        }
-        finally
-        {
-            Volatile.Write(ref _draining, 0);
-            // A hit recorded between the last check and the reset above found the writer busy: start it again.
-            if (!_pending.IsEmpty && Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
-            {
-                _drain = Task.Run(DrainAsync);
-            }
-        }
     }
 }

@@ -6,7 +6,8 @@ using QueryCache.Internal;
 namespace QueryCache.Jobs;
 
 /// <summary>
-/// Deletes expired entries, then the least recently used over each tenant's cap and the global cap, in batches of
+/// Indexes entries a store left unindexed (an instance that stopped before its background pass), then deletes expired
+/// entries and the least recently used over each tenant's cap and the global cap, in batches of
 /// <see cref="QueryCacheJobOptions.CleanupBatchSize"/>; vacuums after a large deletion. The run's
 /// <see cref="QueryCacheJobStatus.Processed"/> is the number of entries deleted, also when it is interrupted.
 /// </summary>
@@ -23,6 +24,11 @@ internal sealed class CleanupRun(JobRunner runner, QueryCacheMetrics metrics, IO
             UpdatedAt = DateTimeOffset.UtcNow,
         }), async (run, ct) =>
         {
+            while (await run.Connection.ExecuteScalarAsync<int>(new CommandDefinition(CacheStatements.IndexPending,
+                       new { PendingIndexer.BatchSize, SynchronousCommit = (string?)null }, cancellationToken: ct)).ConfigureAwait(false) > 0)
+            {
+            }
+
             int deleted;
             do
             {

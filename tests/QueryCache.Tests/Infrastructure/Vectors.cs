@@ -58,6 +58,9 @@ public static class Vectors
         return dot / Math.Sqrt(na * nb);
     }
 
+    /// <summary>The vector as a <c>halfvec</c> column stores it.</summary>
+    public static float[] RoundToHalf(float[] v) => v.Select(x => (float)(Half)x).ToArray();
+
     private static float[] Normalize(double[] v)
     {
         var norm = Math.Sqrt(v.Sum(x => x * x));
