@@ -77,6 +77,18 @@ internal sealed class Data
         return new Data { Tenants = tenants, Embeddings = embeddings, TenantOf = tenantOf, Queries = list };
     }
 
+    /// <summary>Rounds every vector as a halfvec column stores it, in place.</summary>
+    public void RoundToHalf()
+    {
+        foreach (var vector in Embeddings.Concat(Queries.Select(q => q.Vector)))
+        {
+            for (var i = 0; i < vector.Length; i++)
+            {
+                vector[i] = (float)(Half)vector[i];
+            }
+        }
+    }
+
     /// <summary>The exact nearest entry of the query's tenant and its similarity (in process, float32, both cores).</summary>
     public (int Entry, double Similarity)[] ExactAnswers() => Queries.AsParallel().AsOrdered().Select(q =>
     {

@@ -27,7 +27,7 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
     /// </summary>
     /// <param name="builder">The options builder to configure.</param>
     /// <param name="connectionString">The application database's connection string.</param>
-    /// <param name="dimensions">Embedding dimension, 1 to 2000 (pgvector's HNSW limit). Must match the embedding model.</param>
+    /// <param name="dimensions">Embedding dimension: 1 to 4000 with halfvec, to 2000 with vector (pgvector's HNSW limits). Must match the embedding model.</param>
     /// <param name="precision">How the column stores each dimension: <c>halfvec</c> (the default) or <c>vector</c>.</param>
     /// <returns>The same builder.</returns>
     public static DbContextOptionsBuilder<QueryCacheDbContext> Configure(
@@ -36,15 +36,16 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        if (dimensions is < 1 or > MaxIndexedDimensions)
-        {
-            throw new ArgumentOutOfRangeException(nameof(dimensions), dimensions,
-                $"The embedding dimension must be between 1 and {MaxIndexedDimensions} (pgvector's HNSW limit); use your embedding model's output size, for example 1536.");
-        }
-
         if (!Enum.IsDefined(precision))
         {
             throw new ArgumentOutOfRangeException(nameof(precision), precision, "Use EmbeddingPrecision.Half or EmbeddingPrecision.Full.");
+        }
+
+        if (dimensions < 1 || dimensions > MaxDimensions(precision))
+        {
+            throw new ArgumentOutOfRangeException(nameof(dimensions), dimensions,
+                $"The embedding dimension must be between 1 and {MaxDimensions(precision)} (pgvector's HNSW limit for {VectorType(precision)}); use your embedding model's output size, for example 1536" +
+                (precision == EmbeddingPrecision.Full && dimensions <= MaxIndexedDimensions ? $", or Half precision, which indexes up to {MaxIndexedDimensions}." : "."));
         }
 
         builder.UseNpgsql(connectionString, npgsql => npgsql

@@ -8,7 +8,7 @@ namespace QueryCache.Migrations;
 /// the environment supplies them as <c>QUERYCACHE_CONNECTION</c>, <c>QUERYCACHE_DIMENSIONS</c> and
 /// <c>QUERYCACHE_PRECISION</c> (<c>Half</c> or <c>Full</c>). The CLI's settings extend these.
 /// </summary>
-internal class MigrationSettings
+internal class MigrationSettings : IValidatableObject
 {
     public const string ConnectionVariable = "QUERYCACHE_CONNECTION";
     public const string DimensionsVariable = "QUERYCACHE_DIMENSIONS";
@@ -30,6 +30,16 @@ internal class MigrationSettings
 
     [EnumDataType(typeof(EmbeddingPrecision), ErrorMessage = "The precision must be Half (halfvec) or Full (vector).")]
     public EmbeddingPrecision Precision { get; set; } = EmbeddingPrecision.Half;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Precision == EmbeddingPrecision.Full && Dimensions > QueryCacheSchema.MaxIndexedFullDimensions)
+        {
+            yield return new ValidationResult(
+                $"Full precision (vector) indexes at most {QueryCacheSchema.MaxIndexedFullDimensions} dimensions and the dimension is {Dimensions}; use Half precision (halfvec, up to {QueryCacheSchema.MaxIndexedDimensions}).",
+                [nameof(Precision)]);
+        }
+    }
 
     /// <summary>The environment's values, under their configuration keys, for <c>AddInMemoryCollection</c>.</summary>
     public IEnumerable<KeyValuePair<string, string?>> FromEnvironment(Func<string, string?> environment) =>

@@ -25,8 +25,17 @@ public static partial class QueryCacheSchema
     /// <summary>The embedding dimension used when none is configured (OpenAI text-embedding-3-small, ada-002).</summary>
     public const int DefaultDimensions = 1536;
 
-    /// <summary>pgvector's limit for an HNSW-indexed <c>vector</c> column.</summary>
-    public const int MaxIndexedDimensions = 2000;
+    /// <summary>pgvector's limit for an HNSW-indexed <c>halfvec</c> column (<see cref="EmbeddingPrecision.Half"/>): the largest dimension QueryCache stores.</summary>
+    public const int MaxIndexedDimensions = 4000;
+
+    /// <summary>pgvector's limit for an HNSW-indexed <c>vector</c> column (<see cref="EmbeddingPrecision.Full"/>).</summary>
+    public const int MaxIndexedFullDimensions = 2000;
+
+    /// <summary>The largest dimension an HNSW index takes in <paramref name="precision"/>.</summary>
+    /// <param name="precision">The embedding column's precision.</param>
+    /// <returns><see cref="MaxIndexedDimensions"/> for halfvec, <see cref="MaxIndexedFullDimensions"/> for vector.</returns>
+    public static int MaxDimensions(EmbeddingPrecision precision) =>
+        precision == EmbeddingPrecision.Full ? MaxIndexedFullDimensions : MaxIndexedDimensions;
 
     /// <summary>Longest question stored, in characters. Questions are short; longer text is almost always a pasted document.</summary>
     public const int MaxQueryTextLength = 8_000;

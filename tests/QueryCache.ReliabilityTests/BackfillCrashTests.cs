@@ -73,9 +73,10 @@ public sealed class BackfillCrashTests(DatabaseFixture database) : DatabaseTest(
             {
                 if (_kill)
                 {
+                    // Waits until the backend is gone, so its advisory lock is released before the run notices the failure.
                     await using var connection = new NpgsqlConnection(connectionString);
                     await connection.ExecuteAsync("""
-                        SELECT pg_terminate_backend(pid) FROM pg_locks
+                        SELECT pg_terminate_backend(pid, 5000) FROM pg_locks
                         WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = 1363345409
                         """);
                 }

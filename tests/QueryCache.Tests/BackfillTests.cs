@@ -163,7 +163,7 @@ public sealed class BackfillTests(DatabaseFixture database) : DatabaseTest(datab
             {
                 await using var connection = new NpgsqlConnection(connectionString);
                 var killed = await connection.ExecuteScalarAsync<int>("""
-                    SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+                    SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_locks
                     WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = 1363345409
                     """);
                 Assert.Equal(1, killed);

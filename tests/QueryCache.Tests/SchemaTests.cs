@@ -68,6 +68,29 @@ public sealed class SchemaTests(DatabaseFixture database) : DatabaseTest(databas
     }
 
     [Fact]
+    public async Task A_small_tenant_walked_through_the_hnsw_index_finds_its_entry_behind_closer_entries_of_a_large_one()
+    {
+        // A 1% tenant sent down the HNSW path, each of its entries behind 30 entries of the large tenant that are closer
+        // to the question: a candidate list of 20 holds none of the small tenant's, so only an iterative walk finds them.
+        var rng = new Random(13);
+        var targets = Enumerable.Range(0, 10).Select(i => new SeedEntry("small", null, Vectors.Random(rng), $"small {i}")).ToList();
+        var questions = targets.Select(t => Vectors.AtSimilarity(t.Embedding, 0.9, rng)).ToList();
+        var crowd = questions.SelectMany((q, i) => Enumerable.Range(0, 30).Select(j => new SeedEntry("large", null, Vectors.AtSimilarity(q, 0.97, rng), $"crowd {i}.{j}")));
+        var rest = Enumerable.Range(0, 3000).Select(i => new SeedEntry("large", null, Vectors.Random(rng), $"large {i}"));
+        await TestData.InsertEntriesAsync(Database.ConnectionString, targets.Concat(crowd).Concat(rest));
+        await using var dataSource = QueryCache.Internal.CacheDataSource.Build(Database.ConnectionString);
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await connection.ExecuteAsync("VACUUM ANALYZE askwealth.query_cache_embeddings");
+        await connection.ExecuteAsync("SET querycache.exact_scan_limit = 0; SET querycache.ef_search = 20");
+        for (var i = 0; i < targets.Count; i++)
+        {
+            Assert.Equal(targets[i].QueryText, await connection.ExecuteScalarAsync<string>(
+                "SELECT query_text FROM askwealth.query_cache_lookup(@Embedding, 'small', NULL, @Model, 0.85, false)",
+                new { Embedding = new Vector(questions[i]), Model = DatabaseFixture.EmbeddingModel }));
+        }
+    }
+
+    [Fact]
     public async Task Tenant_sizes_follow_inserts_deletes_and_truncation()
     {
         var rng = new Random(5);

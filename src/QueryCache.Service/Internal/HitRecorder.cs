@@ -52,17 +52,20 @@ internal sealed class HitRecorder : IAsyncDisposable
         }
     }
 
-    /// <summary>Writes the counts gathered so far. A failed write drops them: hit counts are statistics, not worth failing or growing for.</summary>
+    /// <summary>
+    /// Writes the counts gathered so far, after any write already under way. A failed write drops them: hit counts are
+    /// statistics, not worth failing or growing for.
+    /// </summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
-        if (_pending.IsEmpty)
-        {
-            return;
-        }
-
         await _writing.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (_pending.IsEmpty)
+            {
+                return;
+            }
+
             var ids = _pending.Keys.Order().ToArray();
             var hits = new int[ids.Length];
             for (var i = 0; i < ids.Length; i++)

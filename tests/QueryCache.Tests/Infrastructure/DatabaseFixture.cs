@@ -16,7 +16,7 @@ namespace QueryCache.Tests.Infrastructure;
 public sealed class DatabaseFixture : IAsyncLifetime
 {
     public const int Dimensions = Vectors.DefaultDimensions;
-    public const string EmbeddingModel = "test-embedding-384";
+    public const string EmbeddingModel = Seeding.DefaultModel;
     public const string ConnectionVariable = "QUERYCACHE_TEST_CONNECTION";
 
     private PostgreSqlContainer? _container;

@@ -5,9 +5,6 @@ using Pgvector;
 
 namespace QueryCache.Tests.Infrastructure;
 
-public sealed record SeedEntry(string TenantId, string? UserId, float[] Embedding, string QueryText, string Answer = "answer",
-    string Model = DatabaseFixture.EmbeddingModel);
-
 public static class TestData
 {
     /// <summary>
@@ -28,37 +25,7 @@ public static class TestData
             await connection.ExecuteAsync("DROP INDEX askwealth.ix_query_cache_embeddings_embedding_hnsw");
         }
 
-        // Binary COPY sends the column's own type: halfvec or vector, as the database was migrated.
-        var half = await connection.ExecuteScalarAsync<string>("""
-            SELECT t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-            WHERE a.attrelid = 'askwealth.query_cache_embeddings'::regclass AND a.attname = 'embedding'
-            """) == "halfvec";
-
-        await using (var import = await connection.BeginBinaryImportAsync(
-            "COPY askwealth.query_cache_embeddings (tenant_id, user_id, query_text, query_hash, answer, embedding, embedding_model) FROM STDIN (FORMAT BINARY)"))
-        {
-            foreach (var entry in entries)
-            {
-                await import.StartRowAsync();
-                await import.WriteAsync(entry.TenantId, NpgsqlDbType.Text);
-                await import.WriteAsync((object?)entry.UserId ?? DBNull.Value, NpgsqlDbType.Text);
-                await import.WriteAsync(entry.QueryText, NpgsqlDbType.Text);
-                await import.WriteAsync(QueryCache.Internal.QueryText.Hash(entry.QueryText), NpgsqlDbType.Bytea);
-                await import.WriteAsync(entry.Answer, NpgsqlDbType.Text);
-                if (half)
-                {
-                    await import.WriteAsync(new HalfVector(entry.Embedding.Select(x => (Half)x).ToArray()));
-                }
-                else
-                {
-                    await import.WriteAsync(new Vector(entry.Embedding));
-                }
-
-                await import.WriteAsync(entry.Model, NpgsqlDbType.Text);
-            }
-
-            await import.CompleteAsync();
-        }
+        await Seeding.CopyEntriesAsync(connection, entries);
 
         if (indexDefinition is not null)
         {
