@@ -714,7 +714,7 @@ BEGIN
     -- The vector in the chosen type, stored inline (MAIN: out of line only if a row could not fit a page), so that an
     -- exact scan reads it from the row's own page rather than through TOAST. The HNSW index is partial: a store commits
     -- its row unindexed and query_cache_index_pending inserts it into the graph afterwards, off the request path.
-    DROP INDEX askwealth.ix_query_cache_embeddings_embedding_hnsw;
+    DROP INDEX IF EXISTS askwealth.ix_query_cache_embeddings_embedding_hnsw;
     ALTER TABLE askwealth.query_cache_embeddings
         ALTER COLUMN embedding TYPE halfvec(1536) USING embedding::halfvec(1536),
         ALTER COLUMN embedding SET STORAGE MAIN;

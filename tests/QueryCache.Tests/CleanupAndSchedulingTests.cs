@@ -193,5 +193,50 @@ public sealed class CleanupAndSchedulingTests(DatabaseFixture database) : Databa
             var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<QueryCacheJobOptions>>().Value);
             Assert.Contains("CleanupSchedule 'every five minutes' is not a Quartz cron expression", error.Message);
         }
+
+        await using (var provider = Database.BuildServices(services: s => s.Configure<QueryCacheJobOptions>(o => o.IndexBuildMemory = "lots")))
+        {
+            var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<QueryCacheJobOptions>>().Value);
+            Assert.Contains("IndexBuildMemory 'lots' is not a PostgreSQL memory size", error.Message);
+        }
+    }
+
+    [Fact]
+    public async Task A_large_eviction_rebuilds_the_hnsw_index_before_vacuuming_and_a_small_one_only_vacuums()
+    {
+        await using var provider = Database.BuildServices(services: s => s.Configure<QueryCacheJobOptions>(o =>
+        {
+            o.VacuumAfterDeletedEntries = 1;
+            o.ReindexAfterDeletedFraction = 0.05;
+        }));
+        var cache = provider.GetRequiredService<QueryCacheService>();
+        await TestData.InsertEntriesAsync(Database.ConnectionString,
+            Enumerable.Range(0, 100).Select(i => new SeedEntry("t", null, Vectors.Random(_rng), $"q{i}")));
+        await using var connection = await OpenAsync();
+        const string IndexOid = "SELECT 'askwealth.ix_query_cache_embeddings_embedding_hnsw'::regclass::oid::bigint";
+        // What an interrupted rebuild leaves behind: an invalid index beside the real one.
+        await connection.ExecuteAsync("""
+            CREATE INDEX ix_query_cache_embeddings_embedding_hnsw_ccnew ON askwealth.query_cache_embeddings (id);
+            UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'askwealth.ix_query_cache_embeddings_embedding_hnsw_ccnew'::regclass;
+            """);
+
+        // 1 of 100 (1%, under 5%): VACUUM repairs the graph, the index stays the same.
+        var before = await connection.ExecuteScalarAsync<long>(IndexOid);
+        await cache.UpdateConfigAsync(new CacheConfigUpdate { MaxCacheEntries = 99 });
+        Assert.Equal(1, (await cache.CleanupAsync()).Processed);
+        Assert.Equal(before, await connection.ExecuteScalarAsync<long>(IndexOid));
+
+        // 49 of 99: the index is built anew (a new relation under the same name), the leftover is gone, lookups still work.
+        await cache.UpdateConfigAsync(new CacheConfigUpdate { MaxCacheEntries = 50 });
+        Assert.Equal(49, (await cache.CleanupAsync()).Processed);
+        Assert.NotEqual(before, await connection.ExecuteScalarAsync<long>(IndexOid));
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>(
+            "SELECT count(*) FROM pg_class WHERE relname LIKE 'ix_query_cache_embeddings_embedding_hnsw_ccnew%'"));
+        Assert.True(await connection.ExecuteScalarAsync<bool>("""
+            SELECT indisvalid FROM pg_index WHERE indexrelid = 'askwealth.ix_query_cache_embeddings_embedding_hnsw'::regclass
+            """));
+        var kept = await connection.QueryFirstAsync<(string Text, float[] Vector)>(
+            "SELECT query_text, embedding::vector::real[] FROM askwealth.query_cache_embeddings ORDER BY id LIMIT 1");
+        Assert.Equal(kept.Text, (await cache.CheckCacheAsync(kept.Vector, new CacheScope("t")))?.QueryText);
     }
 }

@@ -91,6 +91,22 @@ public sealed class MigrationTests(DatabaseFixture database)
     }
 
     [Fact]
+    public async Task Half_precision_indexes_3072_dimensions_and_full_precision_refuses_them_with_the_fix()
+    {
+        var cs = await database.CreateDatabaseAsync("large_model");
+        await QueryCacheMigrator.MigrateAsync(cs, dimensions: 3072);
+        await using var connection = new NpgsqlConnection(cs);
+        Assert.Equal("halfvec(3072)", await connection.ExecuteScalarAsync<string>(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'askwealth.query_cache_embeddings'::regclass AND attname = 'embedding'"));
+
+        var fullPrecision = await database.CreateDatabaseAsync("large_model_full");
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
+            QueryCacheMigrator.MigrateAsync(fullPrecision, dimensions: 3072, EmbeddingPrecision.Full));
+        Assert.Contains("between 1 and 2000", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Half precision", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Upgrading_a_cache_keeps_its_entries_and_hit_counts_stores_vectors_inline_and_the_way_down_restores_them()
     {
         var cs = await database.CreateAppDatabaseAsync("upgrade");

@@ -145,15 +145,20 @@ namespace QueryCache.Migrations.Migrations
                 schema: "askwealth")
                 .Annotation("Npgsql:StorageParameter:fillfactor", 70);
 
-            migrationBuilder.CreateIndex(
-                name: "ix_query_cache_embeddings_embedding_hnsw",
-                schema: "askwealth",
-                table: "query_cache_embeddings",
-                column: "embedding")
-                .Annotation("Npgsql:IndexMethod", "hnsw")
-                .Annotation("Npgsql:IndexOperators", new[] { "vector_cosine_ops" })
-                .Annotation("Npgsql:StorageParameter:ef_construction", 64)
-                .Annotation("Npgsql:StorageParameter:m", 16);
+            // pgvector indexes vector columns up to 2000 dimensions; a larger (halfvec-only) model is read exactly
+            // until FastLookups builds its halfvec index.
+            if (Dimensions <= 2000)
+            {
+                migrationBuilder.CreateIndex(
+                    name: "ix_query_cache_embeddings_embedding_hnsw",
+                    schema: "askwealth",
+                    table: "query_cache_embeddings",
+                    column: "embedding")
+                    .Annotation("Npgsql:IndexMethod", "hnsw")
+                    .Annotation("Npgsql:IndexOperators", new[] { "vector_cosine_ops" })
+                    .Annotation("Npgsql:StorageParameter:ef_construction", 64)
+                    .Annotation("Npgsql:StorageParameter:m", 16);
+            }
 
             migrationBuilder.CreateIndex(
                 name: "ix_query_cache_embeddings_tenant_hash",

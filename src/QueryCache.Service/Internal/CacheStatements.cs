@@ -4,6 +4,7 @@ using F = QueryCache.QueryCacheSchema.Functions;
 using J = QueryCache.QueryCacheSchema.JobState;
 using P = QueryCache.QueryCacheSchema.QaPairs;
 using S = QueryCache.QueryCacheSchema.StatsColumns;
+using T = QueryCache.QueryCacheSchema.TenantSizes;
 using X = QueryCache.QueryCacheSchema.Erasures;
 
 namespace QueryCache.Internal;
@@ -225,6 +226,23 @@ internal static class CacheStatements
 
     /// <summary>Returns the dead tuples' space and repairs the HNSW graph around the deleted entries.</summary>
     public const string Vacuum = $"VACUUM (ANALYZE) {Embeddings}";
+
+    /// <summary>Live entries, all tenants and models.</summary>
+    public const string CountEntries = $"SELECT coalesce(sum({T.Entries}), 0)::bigint FROM {Schema}.{T.Table}";
+
+    /// <summary>Builds the HNSW graph anew from the live entries, beside the old one, then swaps them.</summary>
+    public const string ReindexVectorIndex = $"REINDEX INDEX CONCURRENTLY {Schema}.{E.VectorIndex}";
+
+    /// <summary>The statements that drop what an interrupted rebuild left behind (an invalid <c>_ccnew</c> index).</summary>
+    public const string DropInterruptedRebuilds = $"""
+        SELECT format('DROP INDEX CONCURRENTLY IF EXISTS {Schema}.%I', c.relname)
+        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE i.indrelid = '{Embeddings}'::regclass AND NOT i.indisvalid AND c.relname LIKE '{E.VectorIndex}_ccnew%'
+        """;
+
+    public const string SetMaintenanceMemory = "SELECT set_config('maintenance_work_mem', @Memory, false)";
+
+    public const string ResetMaintenanceMemory = "RESET maintenance_work_mem";
 
     public const string HealthProbe = $"""
         SELECT (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS "VectorVersion",

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Dapper;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -8,7 +9,8 @@ namespace QueryCache.Jobs;
 /// <summary>
 /// Indexes entries a store left unindexed (an instance that stopped before its background pass), then deletes expired
 /// entries and the least recently used over each tenant's cap and the global cap, in batches of
-/// <see cref="QueryCacheJobOptions.CleanupBatchSize"/>; vacuums after a large deletion. The run's
+/// <see cref="QueryCacheJobOptions.CleanupBatchSize"/>; after a large deletion vacuums, rebuilding the HNSW index first
+/// when that is cheaper than VACUUM's repair of the graph. The run's
 /// <see cref="QueryCacheJobStatus.Processed"/> is the number of entries deleted, also when it is interrupted.
 /// </summary>
 internal sealed class CleanupRun(JobRunner runner, QueryCacheMetrics metrics, IOptions<QueryCacheJobOptions> options, ILogger<CleanupRun> logger)
@@ -29,6 +31,8 @@ internal sealed class CleanupRun(JobRunner runner, QueryCacheMetrics metrics, IO
             {
             }
 
+            var entriesBefore = await run.Connection.ExecuteScalarAsync<long>(new CommandDefinition(CacheStatements.CountEntries,
+                cancellationToken: ct)).ConfigureAwait(false);
             int deleted;
             do
             {
@@ -42,10 +46,46 @@ internal sealed class CleanupRun(JobRunner runner, QueryCacheMetrics metrics, IO
 
             if (_options.VacuumAfterDeletedEntries > 0 && run.Status.Processed >= _options.VacuumAfterDeletedEntries)
             {
+                if (_options.ReindexAfterDeletedFraction > 0 && run.Status.Processed >= _options.ReindexAfterDeletedFraction * entriesBefore)
+                {
+                    await RebuildIndexAsync(run.Connection, ct).ConfigureAwait(false);
+                }
+
                 await run.Connection.ExecuteAsync(new CommandDefinition(CacheStatements.Vacuum, commandTimeout: 0, cancellationToken: ct))
                     .ConfigureAwait(false);
             }
 
             Log.CleanupFinished(logger, run.Status.Processed);
         }, cancellationToken);
+
+    private async Task RebuildIndexAsync(Npgsql.NpgsqlConnection connection, CancellationToken ct)
+    {
+        foreach (var drop in await connection.QueryAsync<string>(new CommandDefinition(CacheStatements.DropInterruptedRebuilds,
+                     cancellationToken: ct)).ConfigureAwait(false))
+        {
+            await connection.ExecuteAsync(new CommandDefinition(drop, commandTimeout: 0, cancellationToken: ct)).ConfigureAwait(false);
+        }
+
+        if (!string.IsNullOrWhiteSpace(_options.IndexBuildMemory))
+        {
+            await connection.ExecuteAsync(new CommandDefinition(CacheStatements.SetMaintenanceMemory, new { Memory = _options.IndexBuildMemory },
+                cancellationToken: ct)).ConfigureAwait(false);
+        }
+
+        try
+        {
+            var started = Stopwatch.GetTimestamp();
+            await connection.ExecuteAsync(new CommandDefinition(CacheStatements.ReindexVectorIndex, commandTimeout: 0, cancellationToken: ct))
+                .ConfigureAwait(false);
+            Log.IndexRebuilt(logger, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+        finally
+        {
+            // The connection goes back to the pool without a reset: leave no session setting behind.
+            if (connection.FullState == System.Data.ConnectionState.Open)
+            {
+                await connection.ExecuteAsync(CacheStatements.ResetMaintenanceMemory).ConfigureAwait(false);
+            }
+        }
+    }
 }

@@ -8,7 +8,7 @@ namespace QueryCache;
 /// Options of the backfill and cleanup (the Quartz jobs, and <see cref="IQueryCacheService.PopulateFromExistingAsync(CancellationToken)"/>
 /// and <see cref="IQueryCacheService.CleanupAsync"/>), validated when the host starts.
 /// </summary>
-public sealed class QueryCacheJobOptions : IValidatableObject
+public sealed partial class QueryCacheJobOptions : IValidatableObject
 {
     /// <summary>Q&amp;A pairs read, embedded and inserted per transaction; the checkpoint advances once per batch.</summary>
     [Range(1, 100_000)]
@@ -36,6 +36,20 @@ public sealed class QueryCacheJobOptions : IValidatableObject
     [Range(0, long.MaxValue)]
     public long VacuumAfterDeletedEntries { get; set; } = 1000;
 
+    /// <summary>
+    /// When a cleanup that vacuums deleted at least this share of the entries, it first rebuilds the HNSW index
+    /// (<c>REINDEX INDEX CONCURRENTLY</c>; lookups and stores go on): VACUUM repairs the graph around every deleted entry,
+    /// which past this share costs more than building the graph anew (measured: docs/performance.md). 0 never rebuilds.
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double ReindexAfterDeletedFraction { get; set; } = 0.01;
+
+    /// <summary>
+    /// <c>maintenance_work_mem</c> for that rebuild, so the graph is built in memory (pgvector builds far slower once it
+    /// does not fit: about 4 KB per entry at 1536 dimensions with halfvec); empty keeps the server's setting.
+    /// </summary>
+    public string? IndexBuildMemory { get; set; } = "1GB";
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -45,7 +59,17 @@ public sealed class QueryCacheJobOptions : IValidatableObject
                 $"CleanupSchedule '{CleanupSchedule}' is not a Quartz cron expression (seconds minutes hours day-of-month month day-of-week, for example \"0 0/15 * * * ?\"); leave it empty for on-demand cleanup only.",
                 [nameof(CleanupSchedule)]);
         }
+
+        if (!string.IsNullOrWhiteSpace(IndexBuildMemory) && !MemorySize().IsMatch(IndexBuildMemory))
+        {
+            yield return new ValidationResult(
+                $"IndexBuildMemory '{IndexBuildMemory}' is not a PostgreSQL memory size; write it like \"1GB\" or \"512MB\", or leave it empty for the server's maintenance_work_mem.",
+                [nameof(IndexBuildMemory)]);
+        }
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d+\s*(kB|MB|GB|TB)?$")]
+    private static partial System.Text.RegularExpressions.Regex MemorySize();
 }
 
 [OptionsValidator]
