@@ -36,6 +36,7 @@ internal static class CliApp
             InvalidateCommand.Create(context),
             QuickstartCommand.Create(context),
             EvaluateCommand.Create(context),
+            MessageTriggersCommand.Create(context),
         };
 
         var parsed = root.Parse(args);
@@ -82,6 +83,7 @@ internal static class CliApp
             $"{ex.Message}. The QueryCache schema is missing or outdated: run `querycache migrate` (or dotnet ef database update).",
         NpgsqlException { InnerException: System.Net.Sockets.SocketException } or NpgsqlException { IsTransient: true } =>
             $"cannot reach the database ({ex.Message}). Check the connection string and that the server is running (eng/db.sh start).",
+        PostgresException { Hint.Length: > 0 } postgres => $"{postgres.MessageText} {postgres.Hint}",
         _ => ex.Message,
     };
 }

@@ -51,6 +51,15 @@ internal sealed class TenantSizeRow
     public long Entries { get; set; }
 }
 
+/// <summary>A row of <see cref="QueryCacheSchema.TextEmbeddings"/>: one cached vector of an embedding model.</summary>
+internal sealed class TextEmbeddingRow
+{
+    public required string Model { get; set; }
+    public required byte[] TextHash { get; set; }
+    public required Pgvector.Vector Embedding { get; set; }
+    public DateTimeOffset ExpiresAt { get; set; }
+}
+
 /// <summary>A row of <see cref="QueryCacheSchema.JobState"/>: the last (or current) run of a job, and the backfill's checkpoint.</summary>
 internal sealed class JobStateRow
 {

@@ -72,6 +72,7 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
         ConfigureEntries(modelBuilder);
         ConfigureHits(modelBuilder);
         ConfigureTenantSizes(modelBuilder);
+        ConfigureTextEmbeddings(modelBuilder);
         ConfigureJobState(modelBuilder);
         ConfigureErasures(modelBuilder);
     }
@@ -168,6 +169,18 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
         size.Property(s => s.TenantId).HasColumnName(TenantSizes.TenantId);
         size.Property(s => s.EmbeddingModel).HasColumnName(TenantSizes.EmbeddingModel);
         size.Property(s => s.Entries).HasColumnName(TenantSizes.Entries);
+    });
+
+    private static void ConfigureTextEmbeddings(ModelBuilder modelBuilder) => modelBuilder.Entity<TextEmbeddingRow>(row =>
+    {
+        row.ToTable(TextEmbeddings.Table);
+        row.HasKey(r => new { r.Model, r.TextHash });
+        row.Property(r => r.Model).HasColumnName(TextEmbeddings.Model);
+        row.Property(r => r.TextHash).HasColumnName(TextEmbeddings.TextHash);
+        // No dimension: each model has its own, and pgvector stores any up to 16,000 in one column.
+        row.Property(r => r.Embedding).HasColumnName(TextEmbeddings.Embedding).HasColumnType("vector");
+        row.Property(r => r.ExpiresAt).HasColumnName(TextEmbeddings.ExpiresAt);
+        row.HasIndex(r => r.ExpiresAt).HasDatabaseName(TextEmbeddings.ExpiryIndex);
     });
 
     private static void ConfigureJobState(ModelBuilder modelBuilder) => modelBuilder.Entity<JobStateRow>(job =>

@@ -53,4 +53,35 @@ public static class QueryCacheMigrator
         using var context = QueryCacheDbContext.Create("Host=127.0.0.1", dimensions, precision);
         return context.GetService<IMigrator>().GenerateScript(options: MigrationsSqlGenerationOptions.Idempotent);
     }
+
+    /// <summary>
+    /// Puts triggers on the app's <c>askwealth.message</c> table so that updating a cached message's content (or
+    /// rephrased query), deleting it or truncating the table removes the entries made from it, in the same transaction.
+    /// Idempotent. The migrations never touch the app's table; this is the opt-in step (SQL:
+    /// <c>SELECT askwealth.query_cache_install_message_triggers()</c>).
+    /// </summary>
+    /// <param name="connectionString">The application database, migrated.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public static Task InstallMessageTriggersAsync(string connectionString, CancellationToken cancellationToken = default) =>
+        CallAsync(connectionString, QueryCacheSchema.Functions.InstallMessageTriggers, cancellationToken);
+
+    /// <summary>Takes those triggers off the app's message table (SQL: <c>SELECT askwealth.query_cache_remove_message_triggers()</c>).</summary>
+    /// <param name="connectionString">The application database, migrated.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public static Task RemoveMessageTriggersAsync(string connectionString, CancellationToken cancellationToken = default) =>
+        CallAsync(connectionString, QueryCacheSchema.Functions.RemoveMessageTriggers, cancellationToken);
+
+    private static async Task CallAsync(string connectionString, string function, CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(connectionString);
+        await using (connection.ConfigureAwait(false))
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            var command = new NpgsqlCommand($"SELECT {QueryCacheSchema.Schema}.{function}()", connection);
+            await using (command.ConfigureAwait(false))
+            {
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
 }

@@ -67,6 +67,16 @@ public static partial class QueryCacheSchema
         /// <summary><c>query_cache_define_qa_view()</c>: (re)creates the Q&amp;A view over the app's message table.</summary>
         public const string DefineQaView = "query_cache_define_qa_view";
 
+        /// <summary>
+        /// <c>query_cache_install_message_triggers()</c>: puts triggers on the app's message table so that updating a
+        /// cached message's content (or rephrased query), deleting it or truncating the table removes the entries made
+        /// from it, in the same transaction. Idempotent; the migrations never call it.
+        /// </summary>
+        public const string InstallMessageTriggers = "query_cache_install_message_triggers";
+
+        /// <summary><c>query_cache_remove_message_triggers()</c>: takes those triggers off the app's message table again.</summary>
+        public const string RemoveMessageTriggers = "query_cache_remove_message_triggers";
+
         /// <summary>Output column of the lookup functions: the entry id.</summary>
         public const string EntryIdColumn = "entry_id";
 

@@ -143,6 +143,31 @@ public static partial class QueryCacheSchema
         public const string Entries = "entries";
     }
 
+    /// <summary>
+    /// Table <c>query_cache_text_embeddings</c>: the embedding cache behind <c>UseQueryCacheEmbeddings()</c>, one vector
+    /// per embedding model and normalized text, keyed by the text's SHA-256 (the text itself is not stored).
+    /// </summary>
+    public static class TextEmbeddings
+    {
+        /// <summary>The table's name.</summary>
+        public const string Table = "query_cache_text_embeddings";
+
+        /// <summary>The embedding model (and dimension) the vector came from.</summary>
+        public const string Model = "model";
+
+        /// <summary>SHA-256 of the normalized text.</summary>
+        public const string TextHash = "text_hash";
+
+        /// <summary>The vector, in full precision and of any dimension (the model's own output, returned as it was).</summary>
+        public const string Embedding = "embedding";
+
+        /// <summary>When the vector stops being served; the cleanup job deletes it after that.</summary>
+        public const string ExpiresAt = "expires_at";
+
+        /// <summary>The index the cleanup job's expiry pass reads.</summary>
+        public const string ExpiryIndex = "ix_query_cache_text_embeddings_expires_at";
+    }
+
     /// <summary>Table <c>query_cache_job_state</c>: the current or last run of each job, and the backfill's checkpoint.</summary>
     public static class JobState
     {

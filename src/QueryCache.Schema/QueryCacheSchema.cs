@@ -14,7 +14,7 @@ public static partial class QueryCacheSchema
     public const string MigrationsHistoryTable = "__query_cache_migrations";
 
     /// <summary>The newest migration; the health check reports a database that has not reached it.</summary>
-    public static string LatestMigration { get; } = "20261124120956_FastLookups";
+    public static string LatestMigration { get; } = "20261124131803_EmbeddingCacheAndMessageTriggers";
 
     /// <summary>Schema of Quartz.NET's ADO.NET job store tables, for clustered scheduling on the same database.</summary>
     public const string QuartzSchema = "querycache_quartz";

@@ -91,6 +91,7 @@ public static class QueryCacheServiceCollectionExtensions
         services.TryAddSingleton<CandidateJudge>();
         services.TryAddSingleton<HitRecorder>();
         services.TryAddSingleton<PendingIndexer>();
+        services.TryAddSingleton<TextEmbeddingStore>();
         services.TryAddSingleton<CacheLookups>();
         services.TryAddSingleton<CacheWriter>();
         services.TryAddSingleton<CacheAdministration>();

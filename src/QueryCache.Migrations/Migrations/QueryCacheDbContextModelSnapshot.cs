@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
+using Pgvector;
 using QueryCache.Data;
 
 #nullable disable
@@ -351,6 +352,33 @@ namespace QueryCache.Migrations.Migrations
                         {
                             t.HasCheckConstraint("ck_query_cache_tenant_sizes_entries", "entries >= 0");
                         });
+                });
+
+            modelBuilder.Entity("QueryCache.Data.TextEmbeddingRow", b =>
+                {
+                    b.Property<string>("Model")
+                        .HasColumnType("text")
+                        .HasColumnName("model");
+
+                    b.Property<byte[]>("TextHash")
+                        .HasColumnType("bytea")
+                        .HasColumnName("text_hash");
+
+                    b.Property<Vector>("Embedding")
+                        .IsRequired()
+                        .HasColumnType("vector")
+                        .HasColumnName("embedding");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.HasKey("Model", "TextHash");
+
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("ix_query_cache_text_embeddings_expires_at");
+
+                    b.ToTable("query_cache_text_embeddings", "askwealth");
                 });
 
             modelBuilder.Entity("QueryCache.Data.CacheHitRow", b =>

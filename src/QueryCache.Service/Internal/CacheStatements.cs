@@ -5,6 +5,7 @@ using J = QueryCache.QueryCacheSchema.JobState;
 using P = QueryCache.QueryCacheSchema.QaPairs;
 using S = QueryCache.QueryCacheSchema.StatsColumns;
 using T = QueryCache.QueryCacheSchema.TenantSizes;
+using V = QueryCache.QueryCacheSchema.TextEmbeddings;
 using X = QueryCache.QueryCacheSchema.Erasures;
 
 namespace QueryCache.Internal;
@@ -23,6 +24,7 @@ internal static class CacheStatements
     private const string Erasures = Schema + "." + X.Table;
     private const string QaPairs = Schema + "." + P.View;
     private const string EffectiveConfig = Schema + "." + F.EffectiveConfig;
+    private const string TextEmbeddings = Schema + "." + V.Table;
 
     private const string HitColumns = $"""
         {F.EntryIdColumn} AS "EntryId", {E.QueryText} AS "QueryText", {E.Answer} AS "Answer", {F.SimilarityColumn} AS "Similarity",
@@ -243,6 +245,28 @@ internal static class CacheStatements
     public const string SetMaintenanceMemory = "SELECT set_config('maintenance_work_mem', @Memory, false)";
 
     public const string ResetMaintenanceMemory = "RESET maintenance_work_mem";
+
+    /// <summary>The embedding cache's live vectors of a model for a batch of text hashes (one round trip per batch).</summary>
+    public const string GetTextEmbeddings = $"""
+        SELECT {V.TextHash}, {V.Embedding} FROM {TextEmbeddings}
+        WHERE {V.Model} = @model AND {V.TextHash} = ANY(@hashes) AND {V.ExpiresAt} > now()
+        """;
+
+    /// <summary>Stores a batch of vectors of a model; a text stored meanwhile by another instance gets the newer vector and expiry.</summary>
+    public const string PutTextEmbeddings = $"""
+        INSERT INTO {TextEmbeddings} ({V.Model}, {V.TextHash}, {V.Embedding}, {V.ExpiresAt})
+        SELECT @model, t.hash, t.embedding, now() + @ttl FROM unnest(@hashes, @embeddings) AS t(hash, embedding)
+        WHERE {CommitMode}
+        ON CONFLICT ({V.Model}, {V.TextHash}) DO UPDATE SET {V.Embedding} = excluded.{V.Embedding}, {V.ExpiresAt} = excluded.{V.ExpiresAt}
+        """;
+
+    /// <summary>One batch of expired embedding-cache rows, deleted by the cleanup job.</summary>
+    public const string DeleteExpiredTextEmbeddings = $"""
+        DELETE FROM {TextEmbeddings} t USING (
+            SELECT {V.Model}, {V.TextHash} FROM {TextEmbeddings} WHERE {V.ExpiresAt} <= now()
+            ORDER BY {V.ExpiresAt} LIMIT @BatchSize FOR UPDATE SKIP LOCKED) d
+        WHERE t.{V.Model} = d.{V.Model} AND t.{V.TextHash} = d.{V.TextHash}
+        """;
 
     public const string HealthProbe = $"""
         SELECT (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS "VectorVersion",

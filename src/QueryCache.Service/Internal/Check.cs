@@ -116,22 +116,24 @@ internal static class Check
                 name);
         }
 
-        var span = embedding.Span;
+        return VectorProblem(embedding.Span) is { } problem ? throw new ArgumentException(problem, name) : embedding;
+    }
+
+    /// <summary>Why a vector has no direction to compare (a NaN or infinite component, all zeros), or null when it has one.</summary>
+    public static string? VectorProblem(ReadOnlySpan<float> vector)
+    {
         var allZero = true;
-        for (var i = 0; i < span.Length; i++)
+        for (var i = 0; i < vector.Length; i++)
         {
-            if (!float.IsFinite(span[i]))
+            if (!float.IsFinite(vector[i]))
             {
-                throw new ArgumentException(
-                    $"The embedding holds {span[i]} at index {i}; every component must be a finite number. Check the embedding model's output.", name);
+                return $"The embedding holds {vector[i]} at index {i}; every component must be a finite number. Check the embedding model's output.";
             }
 
-            allZero &= span[i] == 0;
+            allZero &= vector[i] == 0;
         }
 
-        return allZero
-            ? throw new ArgumentException("The embedding is all zeros and has no direction to compare; pass the vector the embedding model returned.", name)
-            : embedding;
+        return allZero ? "The embedding is all zeros and has no direction to compare; pass the vector the embedding model returned." : null;
     }
 
     private static string NoNul(string value, string what, string name) => value.Contains('\0', StringComparison.Ordinal)

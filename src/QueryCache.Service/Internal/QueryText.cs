@@ -3,10 +3,21 @@ using System.Text;
 
 namespace QueryCache.Internal;
 
-/// <summary>The exact-match key of a question: SHA-256 of its trimmed, case-folded, whitespace-collapsed text.</summary>
+/// <summary>
+/// Keys of text: a question's exact-match key (SHA-256 of its trimmed, case-folded, whitespace-collapsed text), and the
+/// embedding cache's key, which keeps case (a model may embed "US" and "us" apart).
+/// </summary>
 internal static class QueryText
 {
-    public static string Normalize(string text)
+    public static string Normalize(string text) => Collapse(text, foldCase: true);
+
+    public static byte[] Hash(string text) => SHA256.HashData(Encoding.UTF8.GetBytes(Normalize(text)));
+
+    /// <summary>SHA-256 of the text in Unicode NFC, trimmed, whitespace runs collapsed to one space, case kept.</summary>
+    public static byte[] EmbeddingHash(string text) =>
+        SHA256.HashData(Encoding.UTF8.GetBytes(Collapse(text.Normalize(NormalizationForm.FormC), foldCase: false)));
+
+    private static string Collapse(string text, bool foldCase)
     {
         var builder = new StringBuilder(text.Length);
         var pendingSpace = false;
@@ -24,11 +35,9 @@ internal static class QueryText
                 pendingSpace = false;
             }
 
-            builder.Append(char.ToLowerInvariant(c));
+            builder.Append(foldCase ? char.ToLowerInvariant(c) : c);
         }
 
         return builder.ToString();
     }
-
-    public static byte[] Hash(string text) => SHA256.HashData(Encoding.UTF8.GetBytes(Normalize(text)));
 }

@@ -9,7 +9,7 @@ namespace QueryCache.Jobs;
 /// <summary>
 /// Indexes entries a store left unindexed (an instance that stopped before its background pass), then deletes expired
 /// entries and the least recently used over each tenant's cap and the global cap, in batches of
-/// <see cref="QueryCacheJobOptions.CleanupBatchSize"/>; after a large deletion vacuums, rebuilding the HNSW index first
+/// <see cref="QueryCacheJobOptions.CleanupBatchSize"/>, and the embedding cache's expired vectors; after a large deletion vacuums, rebuilding the HNSW index first
 /// when that is cheaper than VACUUM's repair of the graph. The run's
 /// <see cref="QueryCacheJobStatus.Processed"/> is the number of entries deleted, also when it is interrupted.
 /// </summary>
@@ -43,6 +43,13 @@ internal sealed class CleanupRun(JobRunner runner, QueryCacheMetrics metrics, IO
                 metrics.Evicted(deleted);
             }
             while (deleted > 0);
+
+            // The embedding cache's expired vectors; they do not count as evicted entries.
+            while (await run.Connection.ExecuteAsync(new CommandDefinition(CacheStatements.DeleteExpiredTextEmbeddings,
+                       new { BatchSize = _options.CleanupBatchSize }, cancellationToken: ct)).ConfigureAwait(false) > 0)
+            {
+                ct.ThrowIfCancellationRequested();
+            }
 
             if (_options.VacuumAfterDeletedEntries > 0 && run.Status.Processed >= _options.VacuumAfterDeletedEntries)
             {

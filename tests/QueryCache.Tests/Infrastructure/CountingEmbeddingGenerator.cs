@@ -8,14 +8,19 @@ namespace QueryCache.Tests.Infrastructure;
 public sealed class CountingEmbeddingGenerator(int dimensions = DatabaseFixture.Dimensions) : IEmbeddingGenerator<string, Embedding<float>>
 {
     private int _calls;
+    private int _values;
 
     public int Calls => _calls;
+
+    /// <summary>Texts embedded, over all calls.</summary>
+    public int Values => _values;
 
     public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values,
         EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _calls);
         var embeddings = values.Select(v => new Embedding<float>(Embed(v))).ToList();
+        Interlocked.Add(ref _values, embeddings.Count);
         return Task.FromResult(new GeneratedEmbeddings<Embedding<float>>(embeddings));
     }
 
