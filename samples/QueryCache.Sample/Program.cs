@@ -1,6 +1,7 @@
 // A backend that answers questions with an expensive pipeline, and asks QueryCache first.
 // Run: QueryCache__ConnectionString="$(eng/db.sh start)" dotnet run --project samples/QueryCache.Sample
-// then: curl -s localhost:5000/ask -H 'content-type: application/json' -d '{"tenant":"acme","user":"u1","question":"What are the fees?"}'
+// then: curl -s localhost:5000/ask -H 'content-type: application/json' -d '{"tenant":"acme","question":"What are the fees?"}'
+// (about 1 s), and again, or reworded (a few ms, "cached": true).
 using System.Diagnostics;
 using Microsoft.Extensions.AI;
 using Quartz;
@@ -8,10 +9,15 @@ using QueryCache;
 
 var builder = WebApplication.CreateBuilder(args);
 
-// The host's embedding model. A real app registers its provider's generator (OpenAI, Azure, Ollama...);
-// this sample uses the built-in offline stand-in. QueryCache:EmbeddingModel must name the model you register.
-builder.Services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(new LocalNgramEmbeddingGenerator(dimensions: 1536));
+// The host's embedding model, behind the embedding cache (a question embedded once is not embedded again for 30 days).
+// A real app registers its provider's generator (OpenAI, Azure, Ollama...); this sample uses the built-in offline
+// stand-in. QueryCache:EmbeddingModel must name the model you register.
 builder.Services.AddQueryCache(builder.Configuration.GetSection("QueryCache"));
+builder.Services.AddEmbeddingGenerator(new LocalNgramEmbeddingGenerator(dimensions: 1536)).UseQueryCacheEmbeddings();
+
+// The host's RAG pipeline as an IChatClient, behind the semantic cache. The stand-in takes a second, as a real
+// retrieval + LLM call does.
+builder.Services.AddChatClient(new PipelineChatClient()).UseSemanticCache();
 builder.Services.AddHealthChecks().AddQueryCache();
 
 // Jobs: the backfill on demand, the cleanup every 15 minutes, run once across all instances by the clustered store.
@@ -25,34 +31,16 @@ builder.Services.AddQuartzHostedService(options => options.WaitForJobsToComplete
 var app = builder.Build();
 app.MapHealthChecks("/health");
 
-app.MapPost("/ask", async (AskRequest request, IQueryCacheService cache, IEmbeddingGenerator<string, Embedding<float>> embedder,
-    CancellationToken cancellationToken) =>
+app.MapPost("/ask", async (AskRequest request, IChatClient chat, CancellationToken cancellationToken) =>
 {
-    var scope = new CacheScope(request.Tenant, request.User);
     var watch = Stopwatch.StartNew();
-
-    // 1. Before the pipeline: a close enough question answered before?
-    var embedding = (await embedder.GenerateAsync(request.Question, cancellationToken: cancellationToken)).Vector;
-    var lookup = await cache.LookupAsync(new CacheQuery { Scope = scope, Question = request.Question, Embedding = embedding }, cancellationToken);
-    if (lookup.Hit is { } hit)
-    {
-        return Results.Ok(new AskResponse(hit.Answer, Cached: true, hit.Similarity, watch.ElapsedMilliseconds));
-    }
-
-    // 2. The expensive part: retrieval + LLM (1-5 s in a real app).
-    await Task.Delay(1500, cancellationToken);
-    var answer = $"(pipeline answer to: {request.Question})";
-
-    // 3. After the pipeline: store it for the next person who asks the same thing.
-    await cache.AddToCacheAsync(new CacheEntry
-    {
-        Scope = scope with { UserId = null }, // shared within the tenant
-        UserMessageId = request.MessageId,
-        QueryText = request.Question,
-        Answer = answer,
-        Embedding = embedding,
-    }, cancellationToken);
-    return Results.Ok(new AskResponse(answer, Cached: false, Similarity: null, watch.ElapsedMilliseconds));
+    // Shared within the tenant: any user's paraphrase hits it. Pass the user too (new CacheScope(tenant, user)) when
+    // answers carry personal data; each answer then serves only the user who asked.
+    var options = new ChatOptions().WithCacheScope(new CacheScope(request.Tenant));
+    var response = await chat.GetResponseAsync(request.Question, options, cancellationToken);
+    var cached = response.AdditionalProperties?.TryGetValue(SemanticCacheProperties.Hit, out var hit) == true && hit is true;
+    var similarity = response.AdditionalProperties?.TryGetValue(SemanticCacheProperties.Similarity, out var s) == true ? s as double? : null;
+    return Results.Ok(new AskResponse(response.Text, cached, similarity, watch.ElapsedMilliseconds));
 });
 
 // Operator endpoints: start a backfill of the message history (on whichever instance picks it up) and watch it.
@@ -65,6 +53,32 @@ app.MapGet("/admin/backfill", async (IQueryCacheJobs jobs) => Results.Ok(await j
 
 app.Run();
 
-internal sealed record AskRequest(string Tenant, string? User, string Question, Guid? MessageId = null);
+internal sealed record AskRequest(string Tenant, string Question);
 
 internal sealed record AskResponse(string Answer, bool Cached, double? Similarity, long ElapsedMs);
+
+/// <summary>Stands in for the app's retrieval + LLM pipeline: a second per answer.</summary>
+internal sealed class PipelineChatClient : IChatClient
+{
+    public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        return new ChatResponse(new ChatMessage(ChatRole.Assistant, $"(pipeline answer to: {messages.Last(m => m.Role == ChatRole.User).Text})"));
+    }
+
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        foreach (var update in (await GetResponseAsync(messages, options, cancellationToken)).ToChatResponseUpdates())
+        {
+            yield return update;
+        }
+    }
+
+    public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+    public void Dispose()
+    {
+    }
+}

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Dapper;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Npgsql;
 using QueryCache.Tests.Infrastructure;
 
@@ -285,5 +286,37 @@ public sealed class AIMiddlewareTests(DatabaseFixture database) : DatabaseTest(d
         Assert.Equal(true, again.AdditionalProperties?[SemanticCacheProperties.Hit]);
         Assert.Equal(1, _model.Calls);
         Assert.Equal(1, _embedder.Calls);
+    }
+
+    [Fact]
+    public async Task Both_middlewares_are_measured_on_the_QueryCache_meter()
+    {
+        await using var provider = Database.BuildServices(services: s =>
+        {
+            s.AddEmbeddingGenerator(_embedder).UseQueryCacheEmbeddings();
+            s.AddChatClient(_model).UseSemanticCache();
+        });
+        var factory = provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var requests = new MetricCollector<long>(factory, "QueryCache", "querycache.chat.requests");
+        using var embeddings = new MetricCollector<long>(factory, "QueryCache", "querycache.embeddings");
+        using var stores = new MetricCollector<long>(factory, "QueryCache", "querycache.stores");
+        var client = provider.GetRequiredService<IChatClient>();
+
+        await AskAsync(client, "What is a Junior ISA?", Alice);
+        await AskAsync(client, "What is a Junior ISA?", Alice);
+        await StreamAsync(client, "What is a Junior ISA?", Alice);
+        await AskAsync(client, "What is a Junior ISA?", scope: null);
+        await provider.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>().GenerateAsync(["What is a Junior ISA?", "What is a SIPP?"]);
+
+        string? Tag(CollectedMeasurement<long> m, string name) => m.Tags.TryGetValue(name, out var v) ? v?.ToString() : null;
+        var chat = requests.GetMeasurementSnapshot();
+        Assert.Equal(1, chat.Count(m => Tag(m, "querycache.result") == "miss"));
+        Assert.Equal(2, chat.Count(m => Tag(m, "querycache.result") == "hit"));
+        Assert.Equal(1, chat.Count(m => Tag(m, "querycache.result") == "bypass" && Tag(m, "querycache.reason") == "no_scope"));
+        Assert.Equal(1, chat.Count(m => Tag(m, "querycache.result") == "hit" && Tag(m, "querycache.streaming") == "True"));
+        Assert.Equal(1, stores.GetMeasurementSnapshot().Count(m => Tag(m, "querycache.result") == "stored"));
+        var texts = embeddings.GetMeasurementSnapshot();
+        Assert.Equal(1, texts.Where(m => Tag(m, "querycache.result") == "hit").Sum(m => m.Value));
+        Assert.Equal(2, texts.Where(m => Tag(m, "querycache.result") == "miss").Sum(m => m.Value));
     }
 }
