@@ -20,16 +20,23 @@ public static class TestData
         var indexDefinition = rebuildIndex
             ? await connection.ExecuteScalarAsync<string>("SELECT pg_get_indexdef('askwealth.ix_query_cache_embeddings_embedding_hnsw'::regclass)")
             : null;
-        if (indexDefinition is not null)
+        // One transaction: a load that fails leaves the shared database with its index, not without it.
+        await using (var transaction = await connection.BeginTransactionAsync())
         {
-            await connection.ExecuteAsync("DROP INDEX askwealth.ix_query_cache_embeddings_embedding_hnsw");
-        }
+            if (indexDefinition is not null)
+            {
+                await connection.ExecuteAsync("DROP INDEX askwealth.ix_query_cache_embeddings_embedding_hnsw", transaction: transaction);
+            }
 
-        await Seeding.CopyEntriesAsync(connection, entries);
+            await Seeding.CopyEntriesAsync(connection, entries);
 
-        if (indexDefinition is not null)
-        {
-            await connection.ExecuteAsync(indexDefinition);
+            if (indexDefinition is not null)
+            {
+                // ef_construction 200 makes a 20k-entry build take tens of seconds on a busy 2-core machine: no command timeout.
+                await connection.ExecuteAsync(indexDefinition, transaction: transaction, commandTimeout: 0);
+            }
+
+            await transaction.CommitAsync();
         }
 
         await connection.ExecuteAsync("ANALYZE askwealth.query_cache_embeddings");
