@@ -42,7 +42,7 @@ public sealed partial class QueryCacheJobOptions : IValidatableObject
     /// which past this share costs more than building the graph anew (measured: docs/performance.md). 0 never rebuilds.
     /// </summary>
     [Range(0.0, 1.0)]
-    public double ReindexAfterDeletedFraction { get; set; } = 0.01;
+    public double ReindexAfterDeletedFraction { get; set; } = 0.04;
 
     /// <summary>
     /// <c>maintenance_work_mem</c> for that rebuild, so the graph is built in memory (pgvector builds far slower once it
