@@ -21,12 +21,7 @@ internal sealed class SemanticCachingChatClient(
         CancellationToken cancellationToken = default)
     {
         var request = Prepare(messages, options, streaming: false);
-        if (request.Scope is null)
-        {
-            return await base.GetResponseAsync(messages, request.InnerOptions, cancellationToken).ConfigureAwait(false);
-        }
-
-        var first = await LookupAsync(request, default, cancellationToken).ConfigureAwait(false);
+        var first = request.Scope is null ? null : await LookupAsync(request, default, cancellationToken).ConfigureAwait(false);
         if (first is null)
         {
             return await base.GetResponseAsync(messages, request.InnerOptions, cancellationToken).ConfigureAwait(false);
@@ -35,24 +30,16 @@ internal sealed class SemanticCachingChatClient(
         if (first.Hit is { } hit)
         {
             metrics.ChatRequest("hit", streaming: false);
-            return new ChatResponse(new ChatMessage(ChatRole.Assistant, hit.Answer))
-            {
-                FinishReason = ChatFinishReason.Stop,
-                AdditionalProperties = Marks(hit),
-            };
+            return Answered(hit);
         }
 
         metrics.ChatRequest("miss", streaming: false);
-        return await _flights.RunAsync((request.Scope.TenantId, request.Scope.UserId, QueryText.Normalize(request.Question)), async flightToken =>
+        return await _flights.RunAsync((request.Scope!.TenantId, request.Scope.UserId, QueryText.Normalize(request.Question)), async flightToken =>
         {
             // A miss that came just before another flight stored the answer finds it here instead of calling the model.
             if ((await LookupAsync(request, first.Embedding, flightToken).ConfigureAwait(false))?.Hit is { } stored)
             {
-                return new ChatResponse(new ChatMessage(ChatRole.Assistant, stored.Answer))
-                {
-                    FinishReason = ChatFinishReason.Stop,
-                    AdditionalProperties = Marks(stored),
-                };
+                return Answered(stored);
             }
 
             var response = await base.GetResponseAsync(messages, request.InnerOptions, flightToken).ConfigureAwait(false);
@@ -216,6 +203,12 @@ internal sealed class SemanticCachingChatClient(
         clone.AdditionalProperties?.Remove(SemanticCacheProperties.Scope);
         return clone;
     }
+
+    private static ChatResponse Answered(CacheHit hit) => new(new ChatMessage(ChatRole.Assistant, hit.Answer))
+    {
+        FinishReason = ChatFinishReason.Stop,
+        AdditionalProperties = Marks(hit),
+    };
 
     private static AdditionalPropertiesDictionary Marks(CacheHit hit) => new()
     {

@@ -10,17 +10,15 @@ namespace QueryCache.Internal;
 /// </summary>
 internal sealed class TextEmbeddingStore(CacheDataSource database, FailOpenExecutor executor)
 {
-    private static readonly Dictionary<HashKey, ReadOnlyMemory<float>> None = [];
+    private static readonly IReadOnlyDictionary<HashKey, ReadOnlyMemory<float>> None = new Dictionary<HashKey, ReadOnlyMemory<float>>();
 
-    public Task<Dictionary<HashKey, ReadOnlyMemory<float>>> GetAsync(string model, IReadOnlyCollection<HashKey> hashes,
+    public Task<IReadOnlyDictionary<HashKey, ReadOnlyMemory<float>>> GetAsync(string model, IReadOnlyCollection<HashKey> hashes,
         CancellationToken cancellationToken) =>
-        executor.ExecuteAsync(CacheOperation.Lookup, model, async ct =>
+        executor.ExecuteAsync<IReadOnlyDictionary<HashKey, ReadOnlyMemory<float>>>(CacheOperation.Lookup, model, async ct =>
         {
-            var command = database.Primary.CreateCommand(CacheStatements.GetTextEmbeddings);
+            var command = Command(CacheStatements.GetTextEmbeddings, model, hashes);
             await using (command.ConfigureAwait(false))
             {
-                command.Parameters.Add(new NpgsqlParameter<string>("model", model));
-                command.Parameters.Add(new NpgsqlParameter<byte[][]>("hashes", hashes.Select(h => h.Bytes).ToArray()));
                 var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
                 await using (reader.ConfigureAwait(false))
                 {
@@ -39,17 +37,24 @@ internal sealed class TextEmbeddingStore(CacheDataSource database, FailOpenExecu
         CancellationToken cancellationToken) =>
         executor.ExecuteAsync(CacheOperation.Store, model, async ct =>
         {
-            var command = database.Primary.CreateCommand(CacheStatements.PutTextEmbeddings);
+            var command = Command(CacheStatements.PutTextEmbeddings, model, hashes);
             await using (command.ConfigureAwait(false))
             {
-                command.Parameters.Add(new NpgsqlParameter<string>("model", model));
-                command.Parameters.Add(new NpgsqlParameter<byte[][]>("hashes", hashes.Select(h => h.Bytes).ToArray()));
                 command.Parameters.Add(new NpgsqlParameter<Vector[]>("embeddings", vectors.Select(v => new Vector(v)).ToArray()));
                 command.Parameters.Add(new NpgsqlParameter<TimeSpan>("ttl", timeToLive));
                 command.Parameters.Add(new NpgsqlParameter("SynchronousCommit", NpgsqlDbType.Text) { Value = (object?)database.SynchronousCommit ?? DBNull.Value });
                 return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
         }, 0, cancellationToken);
+
+    /// <summary>A statement over a model's rows for a batch of text hashes.</summary>
+    private NpgsqlCommand Command(string sql, string model, IEnumerable<HashKey> hashes)
+    {
+        var command = database.Primary.CreateCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter<string>("model", model));
+        command.Parameters.Add(new NpgsqlParameter<byte[][]>("hashes", hashes.Select(h => h.Bytes).ToArray()));
+        return command;
+    }
 }
 
 /// <summary>A SHA-256 of a normalized text, compared by value.</summary>
