@@ -5,6 +5,8 @@
 #   eng/db.sh kill    stop it the way a crash would (immediate shutdown; for fault-injection tests)
 #   eng/db.sh url     print the connection string of the running cluster
 #   eng/db.sh status  exit 0 when the cluster is running
+#   eng/db.sh standby start|stop   a streaming standby of the cluster (pg_basebackup -R, on loopback), started after
+#                     the primary; `start` prints its connection string
 # When QUERYCACHE_CONNECTION is set, `start` and `url` print it and touch nothing.
 set -euo pipefail
 
@@ -120,13 +122,45 @@ start() {
   url
 }
 
-stop() { running && as_pg "$PG_BIN/pg_ctl" -D "$DATA" -m "${1:-fast}" -w stop >/dev/null; log "stopped"; }
+stop() {
+  standby_running && as_pg "$PG_BIN/pg_ctl" -D "$STANDBY" -m "${1:-fast}" -w stop >/dev/null
+  running && as_pg "$PG_BIN/pg_ctl" -D "$DATA" -m "${1:-fast}" -w stop >/dev/null; log "stopped"
+}
+
+STANDBY=$STATE/standby
+
+standby_running() { [ -f "$STATE/standby.port" ] && as_pg "$PG_BIN/pg_ctl" -D "$STANDBY" status >/dev/null 2>&1; }
+
+standby_start() {
+  start >/dev/null
+  if [ ! -f "$STANDBY/PG_VERSION" ]; then
+    log "cloning the primary into $STANDBY (pg_basebackup -R: it follows the primary by streaming replication)"
+    as_pg env PGPASSWORD=$PASSWORD "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$(cat "$STATE/port")" -U postgres \
+      -D "$STANDBY" -R -X stream -c fast >&2
+  fi
+  if ! standby_running; then
+    local port
+    if [ -f "$STATE/standby.port" ] && ! port_in_use "$(cat "$STATE/standby.port")"; then port=$(cat "$STATE/standby.port"); else port=$(free_port); fi
+    echo "$port" | as_pg tee "$STATE/standby.port" >/dev/null
+    as_pg "$PG_BIN/pg_ctl" -D "$STANDBY" -l "$STATE/standby.log" -o "-p $port" -w start >/dev/null
+    log "standby started on 127.0.0.1:$port (log: $STATE/standby.log)"
+  fi
+  echo "Host=127.0.0.1;Port=$(cat "$STATE/standby.port");Database=$DATABASE;Username=postgres;Password=$PASSWORD"
+}
+
+standby_stop() { standby_running && as_pg "$PG_BIN/pg_ctl" -D "$STANDBY" -m fast -w stop >/dev/null; log "standby stopped"; }
 
 case "${1:-}" in
+  standby)
+    case "${2:-}" in
+      start) standby_start ;;
+      stop) standby_stop ;;
+      *) echo "usage: eng/db.sh standby start|stop" >&2; exit 2 ;;
+    esac ;;
   start) start ;;
   stop) stop ;;
   kill) stop immediate ;;
   url) if [ -n "${QUERYCACHE_CONNECTION:-}" ]; then echo "$QUERYCACHE_CONNECTION"; elif running; then url; else log "not running: eng/db.sh start"; exit 1; fi ;;
   status) running ;;
-  *) echo "usage: eng/db.sh start|stop|kill|url|status" >&2; exit 2 ;;
+  *) echo "usage: eng/db.sh start|stop|kill|url|status|standby start|stop" >&2; exit 2 ;;
 esac

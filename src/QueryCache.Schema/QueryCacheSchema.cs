@@ -13,8 +13,15 @@ public static partial class QueryCacheSchema
     /// <summary>QueryCache's own EF Core migrations history table, so the app's <c>__EFMigrationsHistory</c> is untouched.</summary>
     public const string MigrationsHistoryTable = "__query_cache_migrations";
 
+    /// <summary>
+    /// The LISTEN/NOTIFY channel on which the database announces, on commit, that cached answers changed: the payload is
+    /// a tenant id (its entries were deleted or replaced, or its settings changed), or <c>*</c> for all tenants (the global
+    /// settings changed, or the table was truncated). Triggers send it, whatever made the change.
+    /// </summary>
+    public const string InvalidationChannel = "querycache_invalidations";
+
     /// <summary>The newest migration; the health check reports a database that has not reached it.</summary>
-    public static string LatestMigration { get; } = "20261124131803_EmbeddingCacheAndMessageTriggers";
+    public static string LatestMigration { get; } = "20261124135543_ScaleOut";
 
     /// <summary>Schema of Quartz.NET's ADO.NET job store tables, for clustered scheduling on the same database.</summary>
     public const string QuartzSchema = "querycache_quartz";

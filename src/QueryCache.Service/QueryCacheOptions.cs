@@ -31,6 +31,45 @@ public sealed class QueryCacheOptions
     /// </summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary>
+    /// Optional connection string of a read replica (a streaming standby of the database in
+    /// <see cref="ConnectionString"/>, or a multi-host string with <c>Target Session Attributes=prefer-standby</c>).
+    /// Lookups read there; stores, hit counts, invalidation, config changes and the jobs always go to the primary. A
+    /// store is visible on the standby once replication has applied it (its lag, usually milliseconds); a standby that
+    /// fails or does not answer within <see cref="StandbyTimeout"/> is skipped for a few seconds and lookups read the
+    /// primary, all within <see cref="LookupTimeout"/>.
+    /// </summary>
+    public string? ReadConnectionString { get; set; }
+
+    /// <summary>
+    /// How long a lookup waits for the standby (<see cref="ReadConnectionString"/>) before it asks the primary instead;
+    /// null (the default) for half of <see cref="LookupTimeout"/>.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
+    public TimeSpan? StandbyTimeout { get; set; }
+
+    /// <summary>
+    /// How long <c>GetOrAddAsync</c> waits for another instance that is already answering the same question (of the
+    /// same scope) before it runs the pipeline itself: identical concurrent misses across instances then run it once,
+    /// through a PostgreSQL advisory lock keyed by the scope and the question. <see cref="TimeSpan.Zero"/> keeps single
+    /// flight within the process.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan SingleFlightWait { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Size of the optional in-process tier: exact-match hits and effective settings kept in memory, so a repeated
+    /// question is answered without a round trip. 0 (the default) turns it off. Entries leave it after
+    /// <see cref="LocalTierTimeToLive"/>, and on every instance as soon as PostgreSQL notifies an invalidation, a config
+    /// change or a cleanup (LISTEN/NOTIFY); while the notification connection is down the tier is empty and unused.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int LocalTierSize { get; set; }
+
+    /// <summary>The longest an entry stays in the in-process tier (<see cref="LocalTierSize"/>), notified or not.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan LocalTierTimeToLive { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Output size of the embedding model; must equal the dimension the migrations created the column with.</summary>
     [Range(1, QueryCacheSchema.MaxIndexedDimensions)]
     public int Dimensions { get; set; } = QueryCacheSchema.DefaultDimensions;

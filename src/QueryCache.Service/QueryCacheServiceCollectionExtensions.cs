@@ -85,6 +85,9 @@ public static class QueryCacheServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<QueryCacheMetrics>();
         services.TryAddSingleton<CacheDataSource>();
+        services.TryAddSingleton<StandbyReads>();
+        services.TryAddSingleton<LocalTier>();
+        services.TryAddSingleton<FlightLock>();
         services.TryAddSingleton<FailOpenExecutor>();
         services.TryAddSingleton<QueryEmbedder>();
         services.TryAddSingleton<ICacheAdmissionPolicy, TimeSensitiveAdmissionPolicy>();
@@ -102,7 +105,8 @@ public static class QueryCacheServiceCollectionExtensions
         services.TryAddSingleton<CleanupRun>();
         // QueryCacheService is public and its collaborators internal, so its constructor is too: one factory for it.
         services.TryAddSingleton(sp => new QueryCacheService(sp.GetRequiredService<CacheLookups>(), sp.GetRequiredService<CacheWriter>(),
-            sp.GetRequiredService<CacheAdministration>(), sp.GetRequiredService<HitRecorder>(), sp.GetRequiredService<BackfillRun>(),
+            sp.GetRequiredService<CacheAdministration>(), sp.GetRequiredService<HitRecorder>(), sp.GetRequiredService<FlightLock>(),
+            sp.GetRequiredService<BackfillRun>(),
             sp.GetRequiredService<CleanupRun>(), sp.GetRequiredService<IOptions<QueryCacheOptions>>()));
         services.TryAddSingleton<IQueryCacheService>(sp => sp.GetRequiredService<QueryCacheService>());
         return services;
@@ -113,24 +117,36 @@ public static class QueryCacheServiceCollectionExtensions
     {
         public ValidateOptionsResult Validate(string? name, QueryCacheOptions options)
         {
+            if (!string.IsNullOrWhiteSpace(options.ReadConnectionString) && Parse(options.ReadConnectionString) is { } readProblem)
+            {
+                return ValidateOptionsResult.Fail($"QueryCacheOptions.ReadConnectionString is not a valid Npgsql connection string: {readProblem}");
+            }
+
             if (!string.IsNullOrWhiteSpace(options.ConnectionString))
             {
-                try
-                {
-                    _ = new NpgsqlConnectionStringBuilder(options.ConnectionString);
-                }
-                catch (ArgumentException ex)
-                {
-                    return ValidateOptionsResult.Fail($"QueryCacheOptions.ConnectionString is not a valid Npgsql connection string: {ex.Message}");
-                }
-
-                return ValidateOptionsResult.Success;
+                return Parse(options.ConnectionString) is { } problem
+                    ? ValidateOptionsResult.Fail($"QueryCacheOptions.ConnectionString is not a valid Npgsql connection string: {problem}")
+                    : ValidateOptionsResult.Success;
             }
 
             return services.GetService<NpgsqlDataSource>() is not null
                 ? ValidateOptionsResult.Success
                 : ValidateOptionsResult.Fail(
                     "QueryCacheOptions.ConnectionString is not set and no NpgsqlDataSource is registered; set the connection string of the database that holds the askwealth schema.");
+        }
+
+        /// <summary>Why <paramref name="connectionString"/> is not a valid Npgsql connection string, or null.</summary>
+        private static string? Parse(string connectionString)
+        {
+            try
+            {
+                _ = new NpgsqlConnectionStringBuilder(connectionString);
+                return null;
+            }
+            catch (ArgumentException ex)
+            {
+                return ex.Message;
+            }
         }
     }
 }

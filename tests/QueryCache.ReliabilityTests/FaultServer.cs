@@ -47,14 +47,17 @@ public sealed class FaultServer : IAsyncLifetime
         await DbAsync("stop");
     }
 
-    private async Task<string> DbAsync(string verb)
+    private Task<string> DbAsync(string verb) => RunDbScriptAsync(_root, _folder, verb);
+
+    /// <summary>Runs eng/db.sh with <paramref name="arguments"/> on the cluster in <paramref name="folder"/>; returns its output.</summary>
+    internal static async Task<string> RunDbScriptAsync(string root, string folder, params string[] arguments)
     {
-        var start = new ProcessStartInfo("bash", [Path.Combine(_root, "eng", "db.sh"), verb])
+        var start = new ProcessStartInfo("bash", [Path.Combine(root, "eng", "db.sh"), .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        start.Environment["QUERYCACHE_PG_DIR"] = _folder;
+        start.Environment["QUERYCACHE_PG_DIR"] = folder;
         start.Environment.Remove("QUERYCACHE_CONNECTION");
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
@@ -63,13 +66,13 @@ public sealed class FaultServer : IAsyncLifetime
         if (process.ExitCode != 0)
         {
             throw new InvalidOperationException(
-                $"eng/db.sh {verb} failed ({process.ExitCode}): {await error}. The fault tests need the local PostgreSQL binaries eng/db.sh installs; run eng/db.sh start once.");
+                $"eng/db.sh {string.Join(' ', arguments)} failed ({process.ExitCode}): {await error}. These tests need the local PostgreSQL binaries eng/db.sh installs; run eng/db.sh start once.");
         }
 
         return await output;
     }
 
-    private static string FindRoot()
+    internal static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

@@ -3,15 +3,18 @@ using Microsoft.Extensions.Logging;
 
 namespace QueryCache.Internal;
 
-/// <summary>Invalidation, figures and settings: operator calls whose database errors reach the caller.</summary>
-internal sealed class CacheAdministration(CacheDataSource database, QueryCacheMetrics metrics, ILogger<CacheAdministration> logger)
+/// <summary>
+/// Invalidation, figures and settings: operator calls whose database errors reach the caller. Each change also drops
+/// what this process's in-process tier holds for it at once; other instances learn of it from the database's notification.
+/// </summary>
+internal sealed class CacheAdministration(CacheDataSource database, LocalTier tier, QueryCacheMetrics metrics, ILogger<CacheAdministration> logger)
 {
     public Task<int> InvalidateTenantAsync(string tenantId, CancellationToken cancellationToken) =>
-        InvalidateAsync("tenant", CacheStatements.InvalidateTenant, new { TenantId = Check.TenantId(tenantId) }, cancellationToken);
+        InvalidateAsync("tenant", Check.TenantId(tenantId), CacheStatements.InvalidateTenant, new { TenantId = tenantId }, cancellationToken);
 
     public Task<int> EraseUserAsync(string tenantId, string userId, CancellationToken cancellationToken) =>
-        InvalidateAsync("user", CacheStatements.EraseUser,
-            new { TenantId = Check.TenantId(tenantId), UserId = Check.Identifier(userId, "user id") }, cancellationToken);
+        InvalidateAsync("user", Check.TenantId(tenantId), CacheStatements.EraseUser,
+            new { TenantId = tenantId, UserId = Check.Identifier(userId, "user id") }, cancellationToken);
 
     public Task<int> InvalidateMessagesAsync(IEnumerable<Guid> messageIds, CancellationToken cancellationToken)
     {
@@ -19,11 +22,11 @@ internal sealed class CacheAdministration(CacheDataSource database, QueryCacheMe
         var ids = messageIds.ToArray();
         return ids.Length == 0 || ids.Contains(Guid.Empty)
             ? throw new ArgumentException("Pass one or more message ids, none of them Guid.Empty.", nameof(messageIds))
-            : InvalidateAsync("messages", CacheStatements.InvalidateMessages, new { Ids = ids }, cancellationToken);
+            : InvalidateAsync("messages", LocalTier.AllTenants, CacheStatements.InvalidateMessages, new { Ids = ids }, cancellationToken);
     }
 
     public Task<int> InvalidateAllAsync(CancellationToken cancellationToken) =>
-        InvalidateAsync("all", CacheStatements.InvalidateAll, null, cancellationToken);
+        InvalidateAsync("all", LocalTier.AllTenants, CacheStatements.InvalidateAll, null, cancellationToken);
 
     public async Task<CacheStats> GetStatsAsync(string? tenantId, CancellationToken cancellationToken)
     {
@@ -48,12 +51,18 @@ internal sealed class CacheAdministration(CacheDataSource database, QueryCacheMe
     public async Task<CacheConfig> GetConfigAsync(string? tenantId, CancellationToken cancellationToken)
     {
         OptionalTenant(tenantId);
+        if (tier.TryGetConfig(tenantId, out var remembered))
+        {
+            return remembered!;
+        }
+
+        var generation = tier.Generation;
         using var connection = database.Primary.CreateConnection();
         var row = await connection.QuerySingleOrDefaultAsync<ConfigRow>(
                 new CommandDefinition(CacheStatements.GetConfig, new { TenantId = tenantId }, cancellationToken: cancellationToken)).ConfigureAwait(false)
             ?? throw new InvalidOperationException(
                 $"{QueryCacheSchema.Schema}.{QueryCacheSchema.Config.Table} has no global row; apply the QueryCache migrations (dotnet ef database update) to restore it.");
-        return new CacheConfig
+        var config = new CacheConfig
         {
             TenantId = tenantId,
             SimilarityThreshold = row.SimilarityThreshold,
@@ -63,6 +72,8 @@ internal sealed class CacheAdministration(CacheDataSource database, QueryCacheMe
             GuardEnabled = row.GuardEnabled,
             ContrastTerms = row.ContrastTerms,
         };
+        tier.AddConfig(tenantId, config, generation);
+        return config;
     }
 
     public async Task UpdateConfigAsync(CacheConfigUpdate update, string? tenantId, CancellationToken cancellationToken)
@@ -89,6 +100,7 @@ internal sealed class CacheAdministration(CacheDataSource database, QueryCacheMe
             update.GuardEnabled,
             ContrastTerms = update.ContrastTerms?.Select(t => t.Trim()).ToArray(),
         }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        tier.Invalidate(tenantId ?? LocalTier.AllTenants, "invalidated");
         Log.ConfigUpdated(logger, tenantId is null ? "all tenants" : "tenant " + tenantId);
     }
 
@@ -97,13 +109,15 @@ internal sealed class CacheAdministration(CacheDataSource database, QueryCacheMe
         using var connection = database.Primary.CreateConnection();
         await connection.ExecuteAsync(new CommandDefinition(CacheStatements.ResetTenantConfig, new { TenantId = Check.TenantId(tenantId) },
             cancellationToken: cancellationToken)).ConfigureAwait(false);
+        tier.Invalidate(tenantId, "invalidated");
         Log.ConfigUpdated(logger, "tenant " + tenantId);
     }
 
-    private async Task<int> InvalidateAsync(string scope, string sql, object? parameters, CancellationToken cancellationToken)
+    private async Task<int> InvalidateAsync(string scope, string tenantId, string sql, object? parameters, CancellationToken cancellationToken)
     {
         using var connection = database.Primary.CreateConnection();
         var count = await connection.ExecuteAsync(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        tier.Invalidate(tenantId, "invalidated");
         metrics.Invalidated(count, scope);
         Log.Invalidated(logger, count, scope);
         return count;

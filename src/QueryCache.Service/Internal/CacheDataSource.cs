@@ -7,8 +7,9 @@ using Pgvector;
 namespace QueryCache.Internal;
 
 /// <summary>
-/// The database the cache uses: the host's registered <see cref="NpgsqlDataSource"/> when there is one, else one it
-/// builds from <see cref="QueryCacheOptions.ConnectionString"/> (and disposes).
+/// The databases the cache uses: the primary (the host's registered <see cref="NpgsqlDataSource"/> when there is one,
+/// else one it builds from <see cref="QueryCacheOptions.ConnectionString"/> and disposes), and the optional read replica
+/// from <see cref="QueryCacheOptions.ReadConnectionString"/>.
 /// </summary>
 internal sealed class CacheDataSource : IAsyncDisposable
 {
@@ -22,10 +23,14 @@ internal sealed class CacheDataSource : IAsyncDisposable
         _owned = hostDataSource is null;
         Primary = hostDataSource ?? Build(options.Value.ConnectionString!);
         SynchronousCommit = options.Value.AsynchronousCommit ? "off" : null;
+        Standby = string.IsNullOrWhiteSpace(options.Value.ReadConnectionString) ? null : Build(options.Value.ReadConnectionString);
     }
 
-    /// <summary>Where every read and write goes.</summary>
+    /// <summary>Where every write goes, and every read when there is no <see cref="Standby"/>.</summary>
     public NpgsqlDataSource Primary { get; }
+
+    /// <summary>The read replica lookups prefer, or null.</summary>
+    public NpgsqlDataSource? Standby { get; }
 
     /// <summary>The <c>synchronous_commit</c> of the cache's own writes: off, or null for the server's setting.</summary>
     public string? SynchronousCommit { get; }
@@ -48,7 +53,18 @@ internal sealed class CacheDataSource : IAsyncDisposable
         return builder.Build();
     }
 
-    public ValueTask DisposeAsync() => _owned ? Primary.DisposeAsync() : ValueTask.CompletedTask;
+    public async ValueTask DisposeAsync()
+    {
+        if (Standby is not null)
+        {
+            await Standby.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_owned)
+        {
+            await Primary.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Lets Dapper pass <see cref="Vector"/> parameters to Npgsql's pgvector plugin (binary).</summary>
     private sealed class VectorTypeHandler : SqlMapper.TypeHandler<Vector>

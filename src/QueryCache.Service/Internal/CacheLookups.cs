@@ -7,11 +7,12 @@ using QueryCache.Correctness;
 namespace QueryCache.Internal;
 
 /// <summary>
-/// The read path: the exact-match lookup, then the nearest entry with the settings in force (one round trip), then the
-/// threshold, the guard and the verifier. Bounded, measured, fail-open; a served hit is handed to the hit recorder.
+/// The read path: the exact-match lookup (in-process tier, then database), then the nearest entry with the settings in
+/// force (one round trip, on the standby when there is one), then the threshold, the guard and the verifier. Bounded, measured, fail-open; a served hit is handed to the hit recorder.
 /// </summary>
 internal sealed class CacheLookups(
-    CacheDataSource database,
+    StandbyReads reads,
+    LocalTier tier,
     FailOpenExecutor executor,
     HitRecorder hits,
     QueryEmbedder embedder,
@@ -31,11 +32,14 @@ internal sealed class CacheLookups(
     /// <summary>Lookups this process missed.</summary>
     public long Misses => Interlocked.Read(ref _misses);
 
-    /// <summary>Looks <paramref name="query"/> up; its arguments are already checked.</summary>
-    public async Task<CacheLookupResult> LookupAsync(CacheQuery query, CancellationToken cancellationToken)
+    /// <summary>
+    /// Looks <paramref name="query"/> up; its arguments are already checked. <paramref name="primaryOnly"/> reads the
+    /// primary even when there is a standby (to see a store made a moment ago).
+    /// </summary>
+    public async Task<CacheLookupResult> LookupAsync(CacheQuery query, CancellationToken cancellationToken, bool primaryOnly = false)
     {
         var started = timeProvider.GetTimestamp();
-        var (result, path) = await FindAsync(query, cancellationToken).ConfigureAwait(false);
+        var (result, path) = await FindAsync(query, primaryOnly, cancellationToken).ConfigureAwait(false);
         var elapsed = timeProvider.GetElapsedTime(started);
         if (result.Hit is { } hit)
         {
@@ -49,21 +53,15 @@ internal sealed class CacheLookups(
         return result;
     }
 
-    private async Task<(CacheLookupResult Result, string Path)> FindAsync(CacheQuery query, CancellationToken cancellationToken)
+    private async Task<(CacheLookupResult Result, string Path)> FindAsync(CacheQuery query, bool primaryOnly, CancellationToken cancellationToken)
     {
         var scope = query.Scope;
         if (query.Question is { } question)
         {
             Log.LookupText(logger, scope.TenantId, question);
-            if (_options.ExactMatch && await QueryAsync<CacheHit>(scope, CacheStatements.LookupExact, new
-                {
-                    Hash = QueryText.Hash(question),
-                    scope.TenantId,
-                    scope.UserId,
-                    Model = _options.EmbeddingModel,
-                }, cancellationToken).ConfigureAwait(false) is { } exact)
+            if (_options.ExactMatch && await FindExactAsync(scope, question, primaryOnly, cancellationToken).ConfigureAwait(false) is ({ } exact, var path))
             {
-                return (new CacheLookupResult { Hit = exact, NearestSimilarity = 1, NearestQueryText = exact.QueryText, Embedding = query.Embedding }, "exact");
+                return (new CacheLookupResult { Hit = exact, NearestSimilarity = 1, NearestQueryText = exact.QueryText, Embedding = query.Embedding }, path);
             }
         }
 
@@ -74,7 +72,7 @@ internal sealed class CacheLookups(
             scope.TenantId,
             scope.UserId,
             Model = _options.EmbeddingModel,
-        }, cancellationToken).ConfigureAwait(false);
+        }, primaryOnly, cancellationToken).ConfigureAwait(false);
         var threshold = query.SimilarityThreshold ?? nearest?.Threshold;
         var result = new CacheLookupResult
         {
@@ -84,6 +82,41 @@ internal sealed class CacheLookups(
             Embedding = embedding,
         };
         return (await DecideAsync(query, nearest, threshold, result, cancellationToken).ConfigureAwait(false), "vector");
+    }
+
+    /// <summary>The entry of the same normalized question: from the in-process tier when it has it, else from the database.</summary>
+    private async Task<(CacheHit? Hit, string Path)> FindExactAsync(CacheScope scope, string question, bool primaryOnly, CancellationToken cancellationToken)
+    {
+        var hash = QueryText.Hash(question);
+        if (tier.TryGetHit(scope, hash, out var remembered))
+        {
+            return (remembered, "memory");
+        }
+
+        var generation = tier.Generation;
+        var exact = await QueryAsync<Exact>(scope, CacheStatements.LookupExact, new
+        {
+            Hash = hash,
+            scope.TenantId,
+            scope.UserId,
+            Model = _options.EmbeddingModel,
+        }, primaryOnly, cancellationToken).ConfigureAwait(false);
+        if (exact is null)
+        {
+            return (null, "exact");
+        }
+
+        var hit = new CacheHit
+        {
+            EntryId = exact.EntryId,
+            QueryText = exact.QueryText,
+            Answer = exact.Answer,
+            Similarity = exact.Similarity,
+            UserMessageId = exact.UserMessageId,
+            AssistantMessageId = exact.AssistantMessageId,
+        };
+        tier.AddHit(scope, hash, hit, DatabaseTime.ToOffset(exact.ExpiresAt), generation);
+        return (hit, "exact");
     }
 
     private async Task<CacheLookupResult> DecideAsync(CacheQuery query, Nearest? nearest, double? threshold, CacheLookupResult result,
@@ -126,13 +159,25 @@ internal sealed class CacheLookups(
         return reason is null ? result with { Hit = hit } : result with { MissReason = reason };
     }
 
-    private Task<T?> QueryAsync<T>(CacheScope scope, string sql, object parameters, CancellationToken cancellationToken)
+    private Task<T?> QueryAsync<T>(CacheScope scope, string sql, object parameters, bool primaryOnly, CancellationToken cancellationToken)
         where T : class =>
-        executor.ExecuteAsync(CacheOperation.Lookup, scope.TenantId, async ct =>
+        executor.ExecuteAsync(CacheOperation.Lookup, scope.TenantId, ct => reads.ReadAsync(async (source, token) =>
         {
-            using var connection = database.Primary.CreateConnection();
-            return await connection.QuerySingleOrDefaultAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: ct)).ConfigureAwait(false);
-        }, null, cancellationToken);
+            using var connection = source.CreateConnection();
+            return await connection.QuerySingleOrDefaultAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: token)).ConfigureAwait(false);
+        }, primaryOnly, ct), null, cancellationToken);
+
+    /// <summary>The exact-match row: a hit and the entry's expiry.</summary>
+    private sealed record Exact
+    {
+        public long EntryId { get; init; }
+        public string QueryText { get; init; } = "";
+        public string Answer { get; init; } = "";
+        public double Similarity { get; init; }
+        public Guid? UserMessageId { get; init; }
+        public Guid? AssistantMessageId { get; init; }
+        public DateTime? ExpiresAt { get; init; }
+    }
 
     /// <summary>The nearest entry of the scope (none: null columns) and the tenant's settings in force, in one row.</summary>
     private sealed record Nearest

@@ -40,9 +40,9 @@ internal static class CacheStatements
         FROM {Schema}.{F.Nearest}(@Embedding, @TenantId, @UserId, @Model)
         """;
 
-    /// <summary>The entry whose normalized question has this hash; its hit is recorded by the hit recorder, not here.</summary>
+    /// <summary>The entry whose normalized question has this hash, and its expiry; its hit is recorded by the hit recorder, not here.</summary>
     public const string LookupExact =
-        $"SELECT {HitColumns} FROM {Schema}.{F.LookupExact}(@Hash, @TenantId, @UserId, @Model, false)";
+        $"""SELECT {HitColumns}, {E.ExpiresAt} AS "ExpiresAt" FROM {Schema}.{F.LookupExact}(@Hash, @TenantId, @UserId, @Model, false)""";
 
     /// <summary>
     /// Sets the commit mode of the cache's own writes for the statement's transaction (<c>synchronous_commit</c> =

@@ -118,7 +118,7 @@ internal sealed class FailOpenExecutor
     /// Stops waiting when <paramref name="token"/> is cancelled even if the database has not acknowledged the
     /// cancellation yet; the abandoned call finishes in the background and its outcome is observed there.
     /// </summary>
-    private static async Task<T> Abandonable<T>(Task<T> task, CancellationToken token)
+    public static async Task<T> Abandonable<T>(Task<T> task, CancellationToken token)
     {
         try
         {
@@ -132,6 +132,7 @@ internal sealed class FailOpenExecutor
         }
     }
 
-    private static bool IsDatabaseFailure(Exception exception) =>
+    /// <summary>A failure of the database or the way to it, as opposed to a bug or the caller's cancellation.</summary>
+    public static bool IsDatabaseFailure(Exception exception) =>
         exception is NpgsqlException or SocketException or TimeoutException or TimeoutRejectedException;
 }

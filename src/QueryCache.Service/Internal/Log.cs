@@ -85,4 +85,22 @@ internal static partial class Log
 
     [LoggerMessage(1212, LogLevel.Warning, "The semantic cache failed around a chat request, which went to the chat client instead.")]
     public static partial void ChatCacheFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1300, LogLevel.Warning, "The read replica failed a lookup; lookups read the primary until it answers again.")]
+    public static partial void StandbyFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1301, LogLevel.Information, "The read replica answers lookups again.")]
+    public static partial void StandbyRecovered(ILogger logger);
+
+    [LoggerMessage(1310, LogLevel.Debug, "Waiting for another instance that answers the same question (tenant {TenantId}).")]
+    public static partial void FlightWaiting(ILogger logger, string tenantId);
+
+    [LoggerMessage(1311, LogLevel.Warning, "The cross-instance lock for a question of tenant {TenantId} could not be taken; this instance answers it itself.")]
+    public static partial void FlightLockFailed(ILogger logger, Exception exception, string tenantId);
+
+    [LoggerMessage(1320, LogLevel.Warning, "The in-process tier lost its notification connection; it is empty and unused until it reconnects.")]
+    public static partial void LocalTierDisconnected(ILogger logger, Exception exception);
+
+    [LoggerMessage(1321, LogLevel.Information, "The in-process tier listens for invalidations again.")]
+    public static partial void LocalTierListening(ILogger logger);
 }

@@ -19,6 +19,8 @@ internal sealed class QueryCacheMetrics
     private readonly Counter<long> _backfilled;
     private readonly Counter<long> _chatRequests;
     private readonly Counter<long> _embeddings;
+    private readonly Counter<long> _standbyFallbacks;
+    private readonly Counter<long> _localTier;
 
     public QueryCacheMetrics(IMeterFactory meterFactory)
     {
@@ -41,6 +43,10 @@ internal sealed class QueryCacheMetrics
             "Requests through the UseSemanticCache chat middleware, tagged querycache.result = hit | miss | bypass (with querycache.reason) and querycache.streaming.");
         _embeddings = meter.CreateCounter<long>("querycache.embeddings", "{embedding}",
             "Texts through the UseQueryCacheEmbeddings middleware, tagged querycache.result = hit | miss.");
+        _standbyFallbacks = meter.CreateCounter<long>("querycache.standby.fallbacks", "{read}",
+            "Lookup reads the standby did not answer, so the primary did, tagged querycache.reason = failed | timeout | skipped.");
+        _localTier = meter.CreateCounter<long>("querycache.local_tier.evictions", "{event}",
+            "Times the in-process tier dropped entries, tagged querycache.reason = invalidated | disconnected.");
     }
 
     /// <summary>The metric tag value of an enum member: its name in snake_case.</summary>
@@ -127,6 +133,10 @@ internal sealed class QueryCacheMetrics
             _backfilled.Add(count, new KeyValuePair<string, object?>("querycache.result", result));
         }
     }
+
+    public void StandbyFallback(string reason) => _standbyFallbacks.Add(1, new KeyValuePair<string, object?>("querycache.reason", reason));
+
+    public void LocalTierEvicted(string reason) => _localTier.Add(1, new KeyValuePair<string, object?>("querycache.reason", reason));
 
     public void Error(CacheOperation operation) =>
         _errors.Add(1, new KeyValuePair<string, object?>("querycache.operation", TagValue(operation)));

@@ -1,0 +1,95 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using Dapper;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace QueryCache.Internal;
+
+/// <summary>
+/// Single flight across instances: a session-level PostgreSQL advisory lock on the primary, keyed by the scope, the
+/// model and the normalized question. The first instance to miss takes it and runs the pipeline; the others wait for
+/// it (at most <see cref="QueryCacheOptions.SingleFlightWait"/>), then find the stored answer. A lock that cannot be
+/// had in time, or at all, is no reason to fail: the caller then runs the pipeline itself.
+/// </summary>
+internal sealed class FlightLock(CacheDataSource database, IOptions<QueryCacheOptions> options, ILogger<FlightLock> logger)
+{
+    // set_config(..., true) lasts for the batch's implicit transaction: the wait is bounded, the session keeps no setting.
+    private const string Acquire = "SELECT set_config('lock_timeout', @Timeout, true); SELECT pg_advisory_lock(@Key)";
+    private const string Release = "SELECT pg_advisory_unlock(@Key)";
+
+    private readonly QueryCacheOptions _options = options.Value;
+
+    /// <summary>
+    /// Holds the lock of <paramref name="question"/> in <paramref name="scope"/> once no other instance does, or gives up
+    /// after <see cref="QueryCacheOptions.SingleFlightWait"/>; the lease is empty when the lock is off or was not had.
+    /// </summary>
+    public async Task<FlightLease> AcquireAsync(CacheScope scope, string question, CancellationToken cancellationToken)
+    {
+        if (_options.SingleFlightWait <= TimeSpan.Zero)
+        {
+            return FlightLease.None;
+        }
+
+        var key = Key(scope, _options.EmbeddingModel, question);
+        NpgsqlConnection? connection = null;
+        try
+        {
+            connection = await database.Primary.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await connection.ExecuteAsync(new CommandDefinition(Acquire,
+                new { Timeout = $"{(long)_options.SingleFlightWait.TotalMilliseconds}ms", Key = key }, commandTimeout: 0,
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+            return new FlightLease(connection, key);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && FailOpenExecutor.IsDatabaseFailure(ex))
+        {
+            if (ex is not PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable })
+            {
+                Log.FlightLockFailed(logger, ex, scope.TenantId);
+            }
+
+            await DisposeAsync(connection).ConfigureAwait(false);
+            return FlightLease.None;
+        }
+        catch
+        {
+            await DisposeAsync(connection).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The lock key: 64 bits of SHA-256 over the tenant, the user, the model and the normalized question.</summary>
+    internal static long Key(CacheScope scope, string model, string question) => BinaryPrimitives.ReadInt64BigEndian(SHA256.HashData(
+        Encoding.UTF8.GetBytes($"{scope.TenantId}\0{scope.UserId}\0{model}\0{QueryText.Normalize(question)}")));
+
+    private static ValueTask DisposeAsync(NpgsqlConnection? connection) => connection?.DisposeAsync() ?? ValueTask.CompletedTask;
+
+    /// <summary>A held lock (or none); disposing releases it and returns the connection.</summary>
+    internal sealed class FlightLease(NpgsqlConnection? connection, long key) : IAsyncDisposable
+    {
+        public static readonly FlightLease None = new(null, 0);
+
+        public async ValueTask DisposeAsync()
+        {
+            if (connection is null)
+            {
+                return;
+            }
+
+            try
+            {
+                await connection.ExecuteAsync(Release, new { Key = key }).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (FailOpenExecutor.IsDatabaseFailure(ex))
+            {
+                // The connection died, and the server released its locks with it.
+            }
+            finally
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+}
