@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # The benchmark against QUERYCACHE_CONNECTION, else the local PostgreSQL + pgvector. Options: see bench/QueryCache.Bench.
-# Results: the console, and artifacts/bench/*.json|md.
+# Results: the console, and artifacts/bench/*.json|md. `eng/bench.sh --scale-out --sizes 20000` measures scaling out
+# (primary only vs primary + a local streaming standby, the in-process tier) instead.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 use_database
-dotnet run -c Release --project bench/QueryCache.Bench -- "$@"
+extra=()
+# --scale-out measures lookups on a streaming standby too: start one of the local server unless --standby names one.
+if [[ " $* " == *" --scale-out "* && " $* " != *" --standby "* ]]; then
+  extra=(--standby "$(eng/db.sh standby start)")
+fi
+dotnet run -c Release --project bench/QueryCache.Bench -- "$@" "${extra[@]}"

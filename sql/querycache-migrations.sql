@@ -1194,3 +1194,123 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM askwealth.__query_cache_migrations WHERE "MigrationId" = '20261124140245_TenantKeys') THEN
+    ALTER TABLE askwealth.query_cache_hits DROP CONSTRAINT fk_query_cache_hits_entry;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM askwealth.__query_cache_migrations WHERE "MigrationId" = '20261124140245_TenantKeys') THEN
+    ALTER TABLE askwealth.query_cache_hits DROP CONSTRAINT "PK_query_cache_hits";
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM askwealth.__query_cache_migrations WHERE "MigrationId" = '20261124140245_TenantKeys') THEN
+    ALTER TABLE askwealth.query_cache_embeddings DROP CONSTRAINT "PK_query_cache_embeddings";
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM askwealth.__query_cache_migrations WHERE "MigrationId" = '20261124140245_TenantKeys') THEN
+    DROP INDEX askwealth.ux_query_cache_embeddings_user_message;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM askwealth.__query_cache_migrations WHERE "MigrationId" = '20261124140245_TenantKeys') THEN
+    ALTER TABLE askwealth.query_cache_hits ADD tenant_id text;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM askwealth.__query_cache_migrations WHERE "MigrationId" = '20261124140245_TenantKeys') THEN
+    UPDATE askwealth.query_cache_hits h SET tenant_id = e.tenant_id
+    FROM askwealth.query_cache_embeddings e WHERE e.id = h.entry_id;
+    DELETE FROM askwealth.query_cache_hits WHERE tenant_id IS NULL;
+    ALTER TABLE askwealth.query_cache_hits ALTER COLUMN tenant_id SET NOT NULL;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM askwealth.__query_cache_migrations WHERE "MigrationId" = '20261124140245_TenantKeys') THEN
+    ALTER TABLE askwealth.query_cache_hits ADD CONSTRAINT "PK_query_cache_hits" PRIMARY KEY (tenant_id, entry_id);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM askwealth.__query_cache_migrations WHERE "MigrationId" = '20261124140245_TenantKeys') THEN
+    ALTER TABLE askwealth.query_cache_embeddings ADD CONSTRAINT "PK_query_cache_embeddings" PRIMARY KEY (tenant_id, id);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM askwealth.__query_cache_migrations WHERE "MigrationId" = '20261124140245_TenantKeys') THEN
+    CREATE INDEX ix_query_cache_embeddings_user_message_id ON askwealth.query_cache_embeddings (user_message_id);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM askwealth.__query_cache_migrations WHERE "MigrationId" = '20261124140245_TenantKeys') THEN
+    CREATE UNIQUE INDEX ux_query_cache_embeddings_user_message ON askwealth.query_cache_embeddings (tenant_id, user_message_id, embedding_model);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM askwealth.__query_cache_migrations WHERE "MigrationId" = '20261124140245_TenantKeys') THEN
+    ALTER TABLE askwealth.query_cache_hits ADD CONSTRAINT fk_query_cache_hits_entry FOREIGN KEY (tenant_id, entry_id) REFERENCES askwealth.query_cache_embeddings (tenant_id, id) ON DELETE CASCADE;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM askwealth.__query_cache_migrations WHERE "MigrationId" = '20261124140245_TenantKeys') THEN
+    -- Adds p_hits to the hit count of the tenant's entry and stamps the last hit; false when the entry is gone (also
+    -- when it is deleted meanwhile). Keyed by tenant, so under a tenant-distributed table it touches one shard.
+    CREATE FUNCTION askwealth.query_cache_record_hit(p_tenant_id text, p_entry_id bigint, p_hits integer DEFAULT 1)
+    RETURNS boolean LANGUAGE plpgsql VOLATILE AS $fn$
+    BEGIN
+        IF p_hits IS NULL OR p_hits < 1 THEN
+            RAISE EXCEPTION 'query cache: hit count % must be at least 1', p_hits USING ERRCODE = '22023';
+        END IF;
+        INSERT INTO askwealth.query_cache_hits AS h (tenant_id, entry_id, hit_count, last_hit_at)
+        SELECT e.tenant_id, e.id, p_hits, now() FROM askwealth.query_cache_embeddings e
+        WHERE e.tenant_id = p_tenant_id AND e.id = p_entry_id
+        ON CONFLICT (tenant_id, entry_id) DO UPDATE SET hit_count = h.hit_count + excluded.hit_count, last_hit_at = excluded.last_hit_at;
+        RETURN FOUND;
+    EXCEPTION WHEN foreign_key_violation THEN
+        RETURN false;
+    END $fn$;
+
+    -- The entry-only form, kept for SQL callers (and the SQL lookup functions): finds the entry's tenant first.
+    CREATE OR REPLACE FUNCTION askwealth.query_cache_record_hit(p_entry_id bigint, p_hits integer DEFAULT 1)
+    RETURNS boolean LANGUAGE sql VOLATILE AS $fn$
+        SELECT coalesce(askwealth.query_cache_record_hit(e.tenant_id, e.id, p_hits), false)
+        FROM (SELECT NULL) one LEFT JOIN askwealth.query_cache_embeddings e ON e.id = p_entry_id
+    $fn$;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM askwealth.__query_cache_migrations WHERE "MigrationId" = '20261124140245_TenantKeys') THEN
+    INSERT INTO askwealth.__query_cache_migrations ("MigrationId", "ProductVersion")
+    VALUES ('20261124140245_TenantKeys', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

@@ -17,11 +17,14 @@ var efSearchOption = new Option<int?>("--ef-search") { Description = $"querycach
 var hitRecordingOption = new Option<HitRecordingMode>("--hit-recording") { Description = "How hits are recorded", DefaultValueFactory = _ => HitRecordingMode.Immediate };
 var skipVacuumOption = new Option<bool>("--skip-vacuum") { Description = "Do not time the VACUUM after the 10% eviction" };
 var keepOption = new Option<bool>("--keep") { Description = "Keep the benchmark databases" };
+var scaleOutOption = new Option<bool>("--scale-out") { Description = "Measure scaling out instead: primary only vs primary + --standby, the in-process tier (first size only)" };
+var standbyOption = new Option<string?>("--standby") { Description = "Connection string of a streaming standby of the server (eng/bench.sh --scale-out starts one)" };
+var clientsOption = new Option<int>("--clients") { Description = "Concurrent clients of the --scale-out lookups", DefaultValueFactory = _ => 4 };
 var connectionOption = new Option<string?>("--connection") { Description = "Server to use (default: QUERYCACHE_CONNECTION; eng/bench.sh sets it)" };
 var root = new RootCommand("QueryCache benchmark")
 {
     sizesOption, largeOption, dimensionsOption, queriesOption, precisionOption, efSearchOption, hitRecordingOption, skipVacuumOption,
-    keepOption, connectionOption,
+    keepOption, scaleOutOption, standbyOption, clientsOption, connectionOption,
 };
 root.SetAction(async (parse, ct) =>
 {
@@ -43,6 +46,26 @@ root.SetAction(async (parse, ct) =>
         !parse.GetValue(skipVacuumOption), parse.GetValue(keepOption));
     Console.WriteLine($"QueryCache benchmark: {Environment.ProcessorCount} cores, {settings.Dimensions} dimensions, {settings.Precision} precision, " +
         $"ef_search {settings.EfSearch}, {settings.Queries} lookups per size, command: eng/bench.sh {string.Join(' ', args)}");
+    if (parse.GetValue(scaleOutOption))
+    {
+        if (parse.GetValue(standbyOption) is not { } standby)
+        {
+            await Console.Error.WriteLineAsync("--scale-out needs --standby (eng/bench.sh --scale-out passes the local standby).");
+            return 2;
+        }
+
+        var figures = await ScaleOutRun.RunAsync(settings, standby, sizes[0], parse.GetValue(clientsOption));
+        foreach (var (key, value) in figures)
+        {
+            Console.WriteLine($"  {key,-48} {Format(value)}");
+        }
+
+        Directory.CreateDirectory(Path.Combine("artifacts", "bench"));
+        await File.WriteAllTextAsync(Path.Combine("artifacts", "bench", $"scale-out-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}.json"),
+            JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true }), ct);
+        return 0;
+    }
+
     var results = new List<SizeResult>();
     foreach (var size in sizes)
     {

@@ -38,6 +38,7 @@ internal sealed class CacheEntryRow
 /// <summary>A row of <see cref="QueryCacheSchema.Hits"/>: an entry's hit count, apart from the wide row that carries its vector.</summary>
 internal sealed class CacheHitRow
 {
+    public required string TenantId { get; set; }
     public long EntryId { get; set; }
     public long HitCount { get; set; }
     public DateTimeOffset LastHitAt { get; set; }

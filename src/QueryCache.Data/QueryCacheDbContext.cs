@@ -124,7 +124,8 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
             t.HasCheckConstraint("ck_query_cache_embeddings_query_hash", $"octet_length({Embeddings.QueryHash}) = 32");
             t.HasCheckConstraint("ck_query_cache_embeddings_model", $"{Embeddings.EmbeddingModel} <> ''");
         });
-        entry.HasKey(e => e.Id);
+        // The tenant leads every unique key, so the table can be distributed by tenant (docs/scaling-out.md).
+        entry.HasKey(e => new { e.TenantId, e.Id });
         entry.Property(e => e.Id).HasColumnName(Embeddings.Id).UseIdentityAlwaysColumn();
         entry.Property(e => e.TenantId).HasColumnName(Embeddings.TenantId);
         entry.Property(e => e.UserId).HasColumnName(Embeddings.UserId);
@@ -139,10 +140,11 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
         entry.Property(e => e.ExpiresAt).HasColumnName(Embeddings.ExpiresAt);
         entry.Property(e => e.Indexed).HasColumnName(Embeddings.Indexed).HasDefaultValue(true);
 
-        entry.HasIndex(e => new { e.UserMessageId, e.EmbeddingModel }).IsUnique().HasDatabaseName("ux_query_cache_embeddings_user_message");
+        entry.HasIndex(e => new { e.TenantId, e.UserMessageId, e.EmbeddingModel }).IsUnique().HasDatabaseName("ux_query_cache_embeddings_user_message");
         entry.HasIndex(e => new { e.TenantId, e.EmbeddingModel, e.QueryHash }).HasDatabaseName(Embeddings.ScopeIndex);
         entry.HasIndex(e => new { e.TenantId, e.EmbeddingModel }).HasDatabaseName(Embeddings.PendingIndex)
             .HasFilter($"NOT {Embeddings.Indexed}");
+        entry.HasIndex(e => e.UserMessageId).HasDatabaseName("ix_query_cache_embeddings_user_message_id");
         entry.HasIndex(e => e.AssistantMessageId).HasDatabaseName("ix_query_cache_embeddings_assistant_message");
         entry.HasIndex(e => new { e.TenantId, e.UserId }).HasDatabaseName("ix_query_cache_embeddings_tenant_user");
         entry.HasIndex(e => new { e.TenantId, e.AskedBy }).HasDatabaseName("ix_query_cache_embeddings_tenant_asked_by")
@@ -154,11 +156,13 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
     private static void ConfigureHits(ModelBuilder modelBuilder) => modelBuilder.Entity<CacheHitRow>(hit =>
     {
         hit.ToTable(Hits.Table, t => t.HasCheckConstraint("ck_query_cache_hits_count", $"{Hits.HitCount} >= 1"));
-        hit.HasKey(h => h.EntryId);
+        hit.HasKey(h => new { h.TenantId, h.EntryId });
+        hit.Property(h => h.TenantId).HasColumnName(Hits.TenantId);
         hit.Property(h => h.EntryId).HasColumnName(Hits.EntryId).ValueGeneratedNever();
         hit.Property(h => h.HitCount).HasColumnName(Hits.HitCount);
         hit.Property(h => h.LastHitAt).HasColumnName(Hits.LastHitAt);
-        hit.HasOne<CacheEntryRow>().WithOne().HasForeignKey<CacheHitRow>(h => h.EntryId).OnDelete(DeleteBehavior.Cascade)
+        hit.HasOne<CacheEntryRow>().WithOne().HasForeignKey<CacheHitRow>(h => new { h.TenantId, h.EntryId })
+            .HasPrincipalKey<CacheEntryRow>(e => new { e.TenantId, e.Id }).OnDelete(DeleteBehavior.Cascade)
             .HasConstraintName("fk_query_cache_hits_entry");
     });
 

@@ -114,6 +114,9 @@ public static partial class QueryCacheSchema
         /// <summary>The table's name.</summary>
         public const string Table = "query_cache_hits";
 
+        /// <summary>The entry's tenant: part of the key, so the table can be distributed by tenant with the entries.</summary>
+        public const string TenantId = "tenant_id";
+
         /// <summary>The entry (deleted with it).</summary>
         public const string EntryId = "entry_id";
 

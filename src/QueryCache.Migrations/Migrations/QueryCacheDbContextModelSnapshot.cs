@@ -107,6 +107,10 @@ namespace QueryCache.Migrations.Migrations
 
             modelBuilder.Entity("QueryCache.Data.CacheEntryRow", b =>
                 {
+                    b.Property<string>("TenantId")
+                        .HasColumnType("text")
+                        .HasColumnName("tenant_id");
+
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("bigint")
@@ -158,11 +162,6 @@ namespace QueryCache.Migrations.Migrations
                         .HasColumnType("text")
                         .HasColumnName("query_text");
 
-                    b.Property<string>("TenantId")
-                        .IsRequired()
-                        .HasColumnType("text")
-                        .HasColumnName("tenant_id");
-
                     b.Property<string>("UserId")
                         .HasColumnType("text")
                         .HasColumnName("user_id");
@@ -171,7 +170,7 @@ namespace QueryCache.Migrations.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("user_message_id");
 
-                    b.HasKey("Id");
+                    b.HasKey("TenantId", "Id");
 
                     b.HasIndex("AssistantMessageId")
                         .HasDatabaseName("ix_query_cache_embeddings_assistant_message");
@@ -179,6 +178,9 @@ namespace QueryCache.Migrations.Migrations
                     b.HasIndex("ExpiresAt")
                         .HasDatabaseName("ix_query_cache_embeddings_expires_at")
                         .HasFilter("expires_at IS NOT NULL");
+
+                    b.HasIndex("UserMessageId")
+                        .HasDatabaseName("ix_query_cache_embeddings_user_message_id");
 
                     b.HasIndex("TenantId", "AskedBy")
                         .HasDatabaseName("ix_query_cache_embeddings_tenant_asked_by")
@@ -191,12 +193,12 @@ namespace QueryCache.Migrations.Migrations
                     b.HasIndex("TenantId", "UserId")
                         .HasDatabaseName("ix_query_cache_embeddings_tenant_user");
 
-                    b.HasIndex("UserMessageId", "EmbeddingModel")
-                        .IsUnique()
-                        .HasDatabaseName("ux_query_cache_embeddings_user_message");
-
                     b.HasIndex("TenantId", "EmbeddingModel", "QueryHash")
                         .HasDatabaseName("ix_query_cache_embeddings_scope");
+
+                    b.HasIndex("TenantId", "UserMessageId", "EmbeddingModel")
+                        .IsUnique()
+                        .HasDatabaseName("ux_query_cache_embeddings_user_message");
 
                     b.ToTable("query_cache_embeddings", "askwealth", t =>
                         {
@@ -210,6 +212,10 @@ namespace QueryCache.Migrations.Migrations
 
             modelBuilder.Entity("QueryCache.Data.CacheHitRow", b =>
                 {
+                    b.Property<string>("TenantId")
+                        .HasColumnType("text")
+                        .HasColumnName("tenant_id");
+
                     b.Property<long>("EntryId")
                         .HasColumnType("bigint")
                         .HasColumnName("entry_id");
@@ -222,7 +228,7 @@ namespace QueryCache.Migrations.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_hit_at");
 
-                    b.HasKey("EntryId");
+                    b.HasKey("TenantId", "EntryId");
 
                     b.ToTable("query_cache_hits", "askwealth", t =>
                         {
@@ -385,7 +391,7 @@ namespace QueryCache.Migrations.Migrations
                 {
                     b.HasOne("QueryCache.Data.CacheEntryRow", null)
                         .WithOne()
-                        .HasForeignKey("QueryCache.Data.CacheHitRow", "EntryId")
+                        .HasForeignKey("QueryCache.Data.CacheHitRow", "TenantId", "EntryId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_query_cache_hits_entry");

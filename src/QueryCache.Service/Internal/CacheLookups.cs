@@ -43,7 +43,7 @@ internal sealed class CacheLookups(
         var elapsed = timeProvider.GetElapsedTime(started);
         if (result.Hit is { } hit)
         {
-            hits.Record(hit.EntryId);
+            hits.Record(query.Scope.TenantId, hit.EntryId);
         }
 
         metrics.Lookup(result, elapsed, path);

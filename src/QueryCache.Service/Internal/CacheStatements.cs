@@ -51,14 +51,17 @@ internal static class CacheStatements
     private const string CommitMode =
         "set_config('synchronous_commit', coalesce(@SynchronousCommit, current_setting('synchronous_commit')), true) IS NOT NULL";
 
-    /// <summary>Hit counts, over arrays sorted by id: instances flushing the same entries lock them in the same order.</summary>
+    /// <summary>Hit counts, over arrays sorted by (tenant, id): instances flushing the same entries lock them in the same order.</summary>
     public const string RecordHits =
-        $"SELECT count({Schema}.{F.RecordHit}(h.id, h.hits)) FROM unnest(@Ids, @Hits) AS h(id, hits) WHERE {CommitMode}";
+        $"SELECT count({Schema}.{F.RecordHit}(h.tenant, h.id, h.hits)) FROM unnest(@Tenants, @Ids, @Hits) AS h(tenant, id, hits) WHERE {CommitMode}";
 
     /// <summary>One pass of moving stored entries into the HNSW index.</summary>
     public const string IndexPending = $"SELECT {Schema}.{F.IndexPending}(@BatchSize) WHERE {CommitMode}";
 
-    /// <summary>A re-added user message replaces its entry, but only within the same tenant: no row is returned otherwise.</summary>
+    /// <summary>
+    /// A re-added user message replaces its entry; a message id another tenant's entry already carries is refused (no
+    /// row is returned), so a message belongs to one tenant even though the unique key leads with the tenant.
+    /// </summary>
     public const string Insert = $"""
         INSERT INTO {Embeddings} AS e
             ({E.TenantId}, {E.UserId}, {E.AskedBy}, {E.UserMessageId}, {E.AssistantMessageId}, {E.QueryText}, {E.QueryHash}, {E.Answer},
@@ -67,16 +70,18 @@ internal static class CacheStatements
                now() + coalesce(@TimeToLive, c.{C.DefaultTtl}), @Indexed
         FROM {EffectiveConfig}(@TenantId) c
         WHERE {CommitMode}
-        ON CONFLICT ({E.UserMessageId}, {E.EmbeddingModel}) DO UPDATE
+          AND NOT EXISTS (SELECT 1 FROM {Embeddings} o
+                          WHERE o.{E.UserMessageId} = @UserMessageId AND o.{E.EmbeddingModel} = @Model AND o.{E.TenantId} <> @TenantId)
+        ON CONFLICT ({E.TenantId}, {E.UserMessageId}, {E.EmbeddingModel}) DO UPDATE
             SET {E.UserId} = excluded.{E.UserId}, {E.AskedBy} = excluded.{E.AskedBy}, {E.AssistantMessageId} = excluded.{E.AssistantMessageId},
                 {E.QueryText} = excluded.{E.QueryText}, {E.QueryHash} = excluded.{E.QueryHash}, {E.Answer} = excluded.{E.Answer},
                 {E.Embedding} = excluded.{E.Embedding}, {E.ExpiresAt} = excluded.{E.ExpiresAt}, {E.Indexed} = excluded.{E.Indexed},
                 {E.CreatedAt} = now()
-            WHERE e.{E.TenantId} = excluded.{E.TenantId}
         RETURNING e.{E.Id}
         """;
 
-    public const string InvalidateTenant = $"DELETE FROM {Embeddings} WHERE {E.Id} IN ({SelectIdsForUpdate} WHERE {E.TenantId} = @TenantId ORDER BY {E.Id} FOR UPDATE)";
+    public const string InvalidateTenant =
+        $"DELETE FROM {Embeddings} WHERE {E.TenantId} = @TenantId AND {E.Id} IN ({SelectIdsForUpdate} WHERE {E.TenantId} = @TenantId ORDER BY {E.Id} FOR UPDATE)";
 
     public const string InvalidateMessages = $"""
         DELETE FROM {Embeddings} WHERE {E.Id} IN ({SelectIdsForUpdate}
@@ -93,7 +98,7 @@ internal static class CacheStatements
         WITH tombstone AS (
             INSERT INTO {Erasures} ({X.TenantId}, {X.UserId}, {X.ErasedAt}) VALUES (@TenantId, @UserId, now())
             ON CONFLICT ({X.TenantId}, {X.UserId}) DO UPDATE SET {X.ErasedAt} = now())
-        DELETE FROM {Embeddings} WHERE {E.Id} IN ({SelectIdsForUpdate}
+        DELETE FROM {Embeddings} WHERE {E.TenantId} = @TenantId AND {E.Id} IN ({SelectIdsForUpdate}
             WHERE {E.TenantId} = @TenantId AND ({E.UserId} = @UserId OR {E.AskedBy} = @UserId) ORDER BY {E.Id} FOR UPDATE)
         """;
 
@@ -189,7 +194,8 @@ internal static class CacheStatements
         SELECT p.{P.UserMessageId} AS "UserMessageId", p.{P.AssistantMessageId} AS "AssistantMessageId", p.{P.TenantId} AS "TenantId",
                p.{P.UserId} AS "UserId", p.{P.Question} AS "Question", p.{P.Answer} AS "Answer", p.{P.AskedAt} AS "AskedAt",
                EXISTS (SELECT 1 FROM {Embeddings} e
-                       WHERE e.{E.UserMessageId} = p.{P.UserMessageId} AND e.{E.EmbeddingModel} = @Model) AS "Cached",
+                       WHERE e.{E.TenantId} = p.{P.TenantId} AND e.{E.UserMessageId} = p.{P.UserMessageId}
+                         AND e.{E.EmbeddingModel} = @Model) AS "Cached",
                EXISTS (SELECT 1 FROM {Erasures} x
                        WHERE x.{X.TenantId} = p.{P.TenantId} AND x.{X.UserId} = p.{P.UserId} AND p.{P.AskedAt} <= x.{X.ErasedAt}) AS "Erased"
         FROM {QaPairs} p
@@ -221,7 +227,7 @@ internal static class CacheStatements
         SELECT s.tenant_id, s.user_id, s.asked_by, s.user_message_id, s.assistant_message_id, s.query_text, s.query_hash, s.answer, s.embedding,
                @Model, now() + coalesce(s.time_to_live, c.{C.DefaultTtl})
         FROM {Stage} s CROSS JOIN LATERAL {EffectiveConfig}(s.tenant_id) c
-        ON CONFLICT ({E.UserMessageId}, {E.EmbeddingModel}) DO NOTHING
+        ON CONFLICT ({E.TenantId}, {E.UserMessageId}, {E.EmbeddingModel}) DO NOTHING
         """;
 
     public const string CleanupBatch = $"SELECT {Schema}.{F.Cleanup}(@BatchSize)";

@@ -15,7 +15,7 @@ internal sealed class HitRecorder : IAsyncDisposable
     private readonly CacheDataSource _database;
     private readonly FailOpenExecutor _executor;
     private readonly HitRecordingMode _mode;
-    private readonly ConcurrentDictionary<long, int> _pending = new();
+    private readonly ConcurrentDictionary<(string TenantId, long EntryId), int> _pending = new();
     private readonly SemaphoreSlim _writing = new(1, 1);
     private readonly ITimer? _timer;
     private readonly BackgroundDrain _writer;
@@ -37,15 +37,15 @@ internal sealed class HitRecorder : IAsyncDisposable
         }
     }
 
-    /// <summary>Notes that <paramref name="entryId"/> answered a lookup.</summary>
-    public void Record(long entryId)
+    /// <summary>Notes that <paramref name="entryId"/> of <paramref name="tenantId"/> answered a lookup.</summary>
+    public void Record(string tenantId, long entryId)
     {
         if (_mode == HitRecordingMode.None)
         {
             return;
         }
 
-        _pending.AddOrUpdate(entryId, 1, static (_, count) => count + 1);
+        _pending.AddOrUpdate((tenantId, entryId), 1, static (_, count) => count + 1);
         if (_mode == HitRecordingMode.Immediate)
         {
             _writer.Signal();
@@ -66,18 +66,19 @@ internal sealed class HitRecorder : IAsyncDisposable
                 return;
             }
 
-            var ids = _pending.Keys.Order().ToArray();
-            var hits = new int[ids.Length];
-            for (var i = 0; i < ids.Length; i++)
+            var keys = _pending.Keys.OrderBy(k => k.TenantId, StringComparer.Ordinal).ThenBy(k => k.EntryId).ToArray();
+            var (tenants, ids, hits) = (new string[keys.Length], new long[keys.Length], new int[keys.Length]);
+            for (var i = 0; i < keys.Length; i++)
             {
-                _pending.TryRemove(ids[i], out hits[i]);
+                (tenants[i], ids[i]) = keys[i];
+                _pending.TryRemove(keys[i], out hits[i]);
             }
 
             await _executor.ExecuteAsync(CacheOperation.Hits, "(all)", async ct =>
             {
                 using var connection = _database.Primary.CreateConnection();
                 return await connection.ExecuteAsync(new CommandDefinition(CacheStatements.RecordHits,
-                    new { Ids = ids, Hits = hits, _database.SynchronousCommit }, cancellationToken: ct)).ConfigureAwait(false);
+                    new { Tenants = tenants, Ids = ids, Hits = hits, _database.SynchronousCommit }, cancellationToken: ct)).ConfigureAwait(false);
             }, 0, cancellationToken).ConfigureAwait(false);
         }
         finally
