@@ -90,7 +90,7 @@ internal static class ScaleOutRun
         var probe = new CacheScope("probe");
         for (var k = 0; k < 30; k++)
         {
-            var query = new CacheQuery { Scope = probe, Question = $"probe {k}" };
+            var query = new CacheQuery { Scope = probe, Question = $"probe {k}", Embedding = data.Embeddings[k] };
             await cacheA.AddToCacheAsync(new CacheEntry { Scope = probe, QueryText = query.Question, Answer = "a", Embedding = data.Embeddings[k] });
             await cacheB.LookupAsync(query);
             await cacheA.InvalidateTenantAsync(probe.TenantId);

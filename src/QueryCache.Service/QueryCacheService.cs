@@ -15,16 +15,16 @@ public sealed class QueryCacheService : IQueryCacheService
     private readonly CacheWriter _writer;
     private readonly CacheAdministration _administration;
     private readonly HitRecorder _hits;
-    private readonly FlightLock _flightLock;
+    private readonly MissCoordinator _misses;
     private readonly BackfillRun _backfill;
     private readonly CleanupRun _cleanup;
     private readonly int _dimensions;
     private readonly SingleFlight<(string Tenant, string? User, string Question), CachedAnswer> _flights = new();
 
     internal QueryCacheService(CacheLookups lookups, CacheWriter writer, CacheAdministration administration, HitRecorder hits,
-        FlightLock flightLock, BackfillRun backfill, CleanupRun cleanup, IOptions<QueryCacheOptions> options)
+        MissCoordinator misses, BackfillRun backfill, CleanupRun cleanup, IOptions<QueryCacheOptions> options)
     {
-        _flightLock = flightLock;
+        _misses = misses;
         _lookups = lookups;
         _writer = writer;
         _administration = administration;
@@ -83,29 +83,16 @@ public sealed class QueryCacheService : IQueryCacheService
             return CachedAnswer.From(hit);
         }
 
-        return await _flights.RunAsync((scope.TenantId, scope.UserId, QueryText.Normalize(question)), async flightToken =>
+        return await _misses.RunAsync(_flights, query with { Embedding = first.Embedding }, CachedAnswer.From, async (recheck, flightToken) =>
         {
-            // Another instance answering the same question holds its lock until it has stored the answer.
-            var lease = await _flightLock.AcquireAsync(scope, question, flightToken).ConfigureAwait(false);
-            await using (lease.ConfigureAwait(false))
+            var answer = await answerFactory(flightToken).ConfigureAwait(false);
+            if (!string.IsNullOrWhiteSpace(answer) && answer.Length <= QueryCacheSchema.MaxAnswerLength)
             {
-                // A miss that came just before another flight (here or in another instance) stored the answer finds it
-                // here instead of recomputing; on the primary, which has it before any standby.
-                var recheck = await _lookups.LookupAsync(query with { Embedding = first.Embedding }, flightToken, primaryOnly: true).ConfigureAwait(false);
-                if (recheck.Hit is { } stored)
-                {
-                    return CachedAnswer.From(stored);
-                }
-
-                var answer = await answerFactory(flightToken).ConfigureAwait(false);
-                if (!string.IsNullOrWhiteSpace(answer) && answer.Length <= QueryCacheSchema.MaxAnswerLength)
-                {
-                    await _writer.AddAsync(new CacheEntry { Scope = scope, QueryText = question, Answer = answer, Embedding = recheck.Embedding }, flightToken)
-                        .ConfigureAwait(false);
-                }
-
-                return new CachedAnswer { Answer = answer, FromCache = false };
+                await _writer.AddAsync(new CacheEntry { Scope = scope, QueryText = question, Answer = answer, Embedding = recheck.Embedding }, flightToken)
+                    .ConfigureAwait(false);
             }
+
+            return new CachedAnswer { Answer = answer, FromCache = false };
         }, cancellationToken).ConfigureAwait(false);
     }
 

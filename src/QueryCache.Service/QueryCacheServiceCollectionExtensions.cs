@@ -88,6 +88,7 @@ public static class QueryCacheServiceCollectionExtensions
         services.TryAddSingleton<StandbyReads>();
         services.TryAddSingleton<LocalTier>();
         services.TryAddSingleton<FlightLock>();
+        services.TryAddSingleton<MissCoordinator>();
         services.TryAddSingleton<FailOpenExecutor>();
         services.TryAddSingleton<QueryEmbedder>();
         services.TryAddSingleton<ICacheAdmissionPolicy, TimeSensitiveAdmissionPolicy>();
@@ -105,7 +106,7 @@ public static class QueryCacheServiceCollectionExtensions
         services.TryAddSingleton<CleanupRun>();
         // QueryCacheService is public and its collaborators internal, so its constructor is too: one factory for it.
         services.TryAddSingleton(sp => new QueryCacheService(sp.GetRequiredService<CacheLookups>(), sp.GetRequiredService<CacheWriter>(),
-            sp.GetRequiredService<CacheAdministration>(), sp.GetRequiredService<HitRecorder>(), sp.GetRequiredService<FlightLock>(),
+            sp.GetRequiredService<CacheAdministration>(), sp.GetRequiredService<HitRecorder>(), sp.GetRequiredService<MissCoordinator>(),
             sp.GetRequiredService<BackfillRun>(),
             sp.GetRequiredService<CleanupRun>(), sp.GetRequiredService<IOptions<QueryCacheOptions>>()));
         services.TryAddSingleton<IQueryCacheService>(sp => sp.GetRequiredService<QueryCacheService>());

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Dapper;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using QueryCache.Internal;
@@ -50,6 +51,24 @@ public sealed class ScaleOutTests(DatabaseFixture database) : DatabaseTest(datab
         Assert.All(answers, answer => Assert.Equal("the answer", answer.Answer));
         // Without the lock each instance runs its own flight: the test would see 2.
         Assert.Equal(acrossInstances ? 1 : 2, calls);
+    }
+
+    [Fact]
+    public async Task Identical_concurrent_chat_misses_on_two_instances_call_the_model_once()
+    {
+        var model = new CountingChatClient { Delay = TimeSpan.FromMilliseconds(500) };
+        ServiceProvider ChatInstance() => Database.BuildServices(generator: new CountingEmbeddingGenerator(),
+            services: s => s.AddChatClient(model).UseSemanticCache());
+        await using var a = ChatInstance();
+        await using var b = ChatInstance();
+        var clients = new[] { a.GetRequiredService<IChatClient>(), b.GetRequiredService<IChatClient>() };
+        var options = new ChatOptions().WithCacheScope(Scope);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10)
+            .Select(i => Task.Run(() => clients[i % 2].GetResponseAsync("What are the fees?", options))));
+
+        Assert.All(responses, r => Assert.Equal(CountingChatClient.AnswerTo("What are the fees?"), r.Text));
+        Assert.Equal(1, model.Calls);
     }
 
     [Fact]

@@ -30,7 +30,8 @@ public static class QueryCacheAIExtensions
         Check.Threshold(options.SimilarityThreshold);
         Check.TimeToLive(options.TimeToLive);
         return builder.Use((inner, services) => new SemanticCachingChatClient(inner, Required<IQueryCacheService>(services, nameof(UseSemanticCache)),
-            Required<QueryCacheMetrics>(services, nameof(UseSemanticCache)), options, Logger<SemanticCachingChatClient>(services)));
+            Required<MissCoordinator>(services, nameof(UseSemanticCache)), Required<QueryCacheMetrics>(services, nameof(UseSemanticCache)), options,
+            Logger<SemanticCachingChatClient>(services)));
     }
 
     /// <summary>

@@ -12,7 +12,8 @@ namespace QueryCache.AI;
 /// and a cache that fails only costs the cache: the inner client answers.
 /// </summary>
 internal sealed class SemanticCachingChatClient(
-    IChatClient innerClient, IQueryCacheService cache, QueryCacheMetrics metrics, SemanticCacheOptions options, ILogger<SemanticCachingChatClient> logger)
+    IChatClient innerClient, IQueryCacheService cache, MissCoordinator misses, QueryCacheMetrics metrics, SemanticCacheOptions options,
+    ILogger<SemanticCachingChatClient> logger)
     : DelegatingChatClient(innerClient)
 {
     private readonly SingleFlight<(string Tenant, string? User, string Question), ChatResponse> _flights = new();
@@ -34,14 +35,8 @@ internal sealed class SemanticCachingChatClient(
         }
 
         metrics.ChatRequest("miss", streaming: false);
-        return await _flights.RunAsync((request.Scope!.TenantId, request.Scope.UserId, QueryText.Normalize(request.Question)), async flightToken =>
+        return await misses.RunAsync(_flights, Query(request, first.Embedding), Answered, async (_, flightToken) =>
         {
-            // A miss that came just before another flight stored the answer finds it here instead of calling the model.
-            if ((await LookupAsync(request, first.Embedding, flightToken).ConfigureAwait(false))?.Hit is { } stored)
-            {
-                return Answered(stored);
-            }
-
             var response = await base.GetResponseAsync(messages, request.InnerOptions, flightToken).ConfigureAwait(false);
             await StoreAsync(request, first.Embedding, response, flightToken).ConfigureAwait(false);
             (response.AdditionalProperties ??= [])[SemanticCacheProperties.Hit] = false;
@@ -134,13 +129,7 @@ internal sealed class SemanticCachingChatClient(
     {
         try
         {
-            return await cache.LookupAsync(new CacheQuery
-            {
-                Scope = request.Scope!,
-                Question = request.Question,
-                Embedding = embedding,
-                SimilarityThreshold = options.SimilarityThreshold,
-            }, cancellationToken).ConfigureAwait(false);
+            return await cache.LookupAsync(Query(request, embedding), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -149,6 +138,14 @@ internal sealed class SemanticCachingChatClient(
             return null;
         }
     }
+
+    private CacheQuery Query(Request request, ReadOnlyMemory<float> embedding) => new()
+    {
+        Scope = request.Scope!,
+        Question = request.Question,
+        Embedding = embedding,
+        SimilarityThreshold = options.SimilarityThreshold,
+    };
 
     private async Task StoreAsync(Request request, ReadOnlyMemory<float> embedding, ChatResponse response, CancellationToken cancellationToken)
     {

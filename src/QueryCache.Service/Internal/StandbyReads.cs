@@ -30,7 +30,7 @@ internal sealed class StandbyReads
         _standby = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
-                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } ex && IsStandbyFailure(ex)),
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } ex && FailOpenExecutor.IsDatabaseFailure(ex)),
                 FailureRatio = 0.5,
                 MinimumThroughput = 2,
                 SamplingDuration = TimeSpan.FromSeconds(5),
@@ -59,7 +59,7 @@ internal sealed class StandbyReads
                         await FailOpenExecutor.Abandonable(state.read(state.standby, token), token).ConfigureAwait(false),
                     (read, standby), cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && (IsStandbyFailure(ex) || ex is BrokenCircuitException))
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && (FailOpenExecutor.IsDatabaseFailure(ex) || ex is BrokenCircuitException))
             {
                 switch (ex)
                 {
@@ -79,6 +79,4 @@ internal sealed class StandbyReads
 
         return await read(_database.Primary, cancellationToken).ConfigureAwait(false);
     }
-
-    private static bool IsStandbyFailure(Exception exception) => FailOpenExecutor.IsDatabaseFailure(exception);
 }

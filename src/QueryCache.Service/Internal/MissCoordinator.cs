@@ -1,0 +1,29 @@
+namespace QueryCache.Internal;
+
+/// <summary>
+/// What <c>GetOrAddAsync</c> and the chat middleware do after a miss: identical concurrent misses share one run of the
+/// pipeline, within the process (<see cref="SingleFlight{TKey,TResult}"/>) and across instances (<see cref="FlightLock"/>),
+/// and that run first looks again on the primary, which already has an answer another flight stored a moment ago.
+/// </summary>
+internal sealed class MissCoordinator(CacheLookups lookups, FlightLock flightLock)
+{
+    /// <summary>
+    /// <paramref name="answered"/> for the entry the re-check finds, else <paramref name="compute"/> (given the re-check,
+    /// whose embedding it can store); <paramref name="query"/> carries the question and, once embedded, its embedding.
+    /// </summary>
+    public Task<T> RunAsync<T>(SingleFlight<(string Tenant, string? User, string Question), T> flights, CacheQuery query, Func<CacheHit, T> answered,
+        Func<CacheLookupResult, CancellationToken, Task<T>> compute, CancellationToken cancellationToken)
+    {
+        var (scope, question) = (query.Scope, query.Question!);
+        return flights.RunAsync((scope.TenantId, scope.UserId, QueryText.Normalize(question)), async flightToken =>
+        {
+            // Held by another instance until it has stored its answer.
+            var lease = await flightLock.AcquireAsync(scope, question, flightToken).ConfigureAwait(false);
+            await using (lease.ConfigureAwait(false))
+            {
+                var recheck = await lookups.LookupAsync(query, flightToken, primaryOnly: true).ConfigureAwait(false);
+                return recheck.Hit is { } hit ? answered(hit) : await compute(recheck, flightToken).ConfigureAwait(false);
+            }
+        }, cancellationToken);
+    }
+}
