@@ -139,6 +139,8 @@ standby_start() {
       -D "$STANDBY" -R -X stream -c fast >&2
   fi
   if ! standby_running; then
+    # The primary may have moved to another port since the clone: follow it.
+    as_pg sed -i "s/port=[0-9]*/port=$(cat "$STATE/port")/" "$STANDBY/postgresql.auto.conf"
     local port
     if [ -f "$STATE/standby.port" ] && ! port_in_use "$(cat "$STATE/standby.port")"; then port=$(cat "$STATE/standby.port"); else port=$(free_port); fi
     echo "$port" | as_pg tee "$STATE/standby.port" >/dev/null

@@ -49,6 +49,13 @@ public sealed class QueryCacheOptions
     public TimeSpan? StandbyTimeout { get; set; }
 
     /// <summary>
+    /// A standby further behind the primary than this (checked every second) is left alone and lookups read the primary
+    /// until it catches up; a standby that is not streaming from the primary counts as behind. Null: no limit.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan? MaxStandbyLag { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// How long <c>GetOrAddAsync</c> waits for another instance that is already answering the same question (of the
     /// same scope) before it runs the pipeline itself: identical concurrent misses across instances then run it once,
     /// through a PostgreSQL advisory lock keyed by the scope and the question. <see cref="TimeSpan.Zero"/> keeps single

@@ -58,6 +58,25 @@ public sealed class ReplicaTests(ReplicaServers servers) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_standby_further_behind_than_the_limit_is_left_alone_and_the_primary_answers()
+    {
+        await using var host = Host(o => o.MaxStandbyLag = TimeSpan.FromMilliseconds(500));
+        var cache = host.GetRequiredService<QueryCacheService>();
+        var vector = Vectors.Random(_rng);
+        await OnStandbyAsync<object>("SELECT pg_wal_replay_pause()");
+        try
+        {
+            await cache.AddToCacheAsync(new CacheEntry { Scope = Scope, QueryText = "What are the fees?", Answer = "0.45 %", Embedding = vector });
+            // The paused standby never has it; once its lag passes the limit, lookups read the primary, which does.
+            Assert.Equal("0.45 %", (await Eventually.ValueAsync(() => cache.CheckCacheAsync(vector, Scope)))?.Answer);
+        }
+        finally
+        {
+            await OnStandbyAsync<object>("SELECT pg_wal_replay_resume()");
+        }
+    }
+
+    [Fact]
     public async Task Lookups_read_the_standby_and_nothing_writes_there()
     {
         var logStart = new FileInfo(servers.StandbyLog).Length;

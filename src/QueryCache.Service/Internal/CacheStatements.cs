@@ -274,6 +274,17 @@ internal static class CacheStatements
         WHERE t.{V.Model} = d.{V.Model} AND t.{V.TextHash} = d.{V.TextHash}
         """;
 
+    /// <summary>
+    /// A standby's replication lag in seconds: 0 when it has replayed all it received, null when it does not stream from
+    /// the primary (a role without pg_read_all_stats sees a null status, taken as streaming).
+    /// </summary>
+    public const string StandbyLag = """
+        SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0
+                    WHEN NOT EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE coalesce(status, 'streaming') = 'streaming') THEN NULL
+                    WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+                    ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END::double precision
+        """;
+
     public const string HealthProbe = $"""
         SELECT (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS "VectorVersion",
                (SELECT to_regclass('{Schema}.{QueryCacheSchema.MigrationsHistoryTable}') IS NOT NULL) AS "HasHistory",

@@ -44,7 +44,7 @@ internal sealed class QueryCacheMetrics
         _embeddings = meter.CreateCounter<long>("querycache.embeddings", "{embedding}",
             "Texts through the UseQueryCacheEmbeddings middleware, tagged querycache.result = hit | miss.");
         _standbyFallbacks = meter.CreateCounter<long>("querycache.standby.fallbacks", "{read}",
-            "Lookup reads the standby did not answer, so the primary did, tagged querycache.reason = failed | timeout | skipped.");
+            "Lookup reads the standby did not answer, so the primary did, tagged querycache.reason = failed | timeout | skipped | lagging.");
         _localTier = meter.CreateCounter<long>("querycache.local_tier.evictions", "{event}",
             "Times the in-process tier dropped entries, tagged querycache.reason = invalidated | disconnected.");
     }
