@@ -26,7 +26,7 @@ internal sealed class QueryCacheMetrics
     {
         var meter = meterFactory.Create(MeterName);
         _lookups = meter.CreateCounter<long>("querycache.lookups", "{lookup}",
-            "Cache lookups, tagged querycache.result = hit | miss, querycache.path = exact | vector and, on a miss, querycache.reason.");
+            "Cache lookups, tagged querycache.result = hit | miss, querycache.path = exact | vector | memory and, on a miss, querycache.reason.");
         _lookupDuration = meter.CreateHistogram<double>("querycache.lookup.duration", "s", "Duration of cache lookups.");
         _similarity = meter.CreateHistogram<double>("querycache.lookup.similarity", "1",
             "Cosine similarity of the nearest entry at each lookup that found one, tagged querycache.result = hit | miss.");
