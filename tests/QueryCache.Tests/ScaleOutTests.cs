@@ -145,8 +145,7 @@ public sealed class ScaleOutTests(DatabaseFixture database) : DatabaseTest(datab
         await Eventually.TrueAsync(() => Task.FromResult(tier.Serving));
         for (var i = 0; i < 3; i++)
         {
-            await cache.AddToCacheAsync(new CacheEntry { Scope = Scope, QueryText = $"question {i}", Answer = "a", Embedding = Vectors.Random(new Random(i)) });
-            Assert.NotNull((await cache.LookupAsync(new CacheQuery { Scope = Scope, Question = $"question {i}" })).Hit);
+            await StoreAndFindAsync(cache, i);
         }
 
         Assert.Equal(3, tier.Count);
@@ -173,10 +172,16 @@ public sealed class ScaleOutTests(DatabaseFixture database) : DatabaseTest(datab
         await Eventually.TrueAsync(() => Task.FromResult(tier.Serving));
         for (var i = 0; i < 20; i++)
         {
-            await cache.AddToCacheAsync(new CacheEntry { Scope = Scope, QueryText = $"question {i}", Answer = "a", Embedding = Vectors.Random(new Random(i)) });
-            Assert.NotNull((await cache.LookupAsync(new CacheQuery { Scope = Scope, Question = $"question {i}" })).Hit);
+            await StoreAndFindAsync(cache, i);
             Assert.InRange(tier.Count, 1, 5);
         }
+    }
+
+    /// <summary>Stores "question {i}" and finds it by its text: an exact hit, which the tier keeps.</summary>
+    private static async Task StoreAndFindAsync(QueryCacheService cache, int i)
+    {
+        await cache.AddToCacheAsync(new CacheEntry { Scope = Scope, QueryText = $"question {i}", Answer = "a", Embedding = Vectors.Random(new Random(i)) });
+        Assert.NotNull((await cache.LookupAsync(new CacheQuery { Scope = Scope, Question = $"question {i}" })).Hit);
     }
 
     [Fact]

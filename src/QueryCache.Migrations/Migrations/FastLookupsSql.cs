@@ -85,6 +85,25 @@ internal static class FastLookupsSql
         return Math.Max(2032, (PageSpace / rowsPerPage) - 32);
     }
 
+    /// <summary>Hit recording as FastLookups left it (TenantKeys restores it on the way down).</summary>
+    internal const string RecordHit = """
+        -- Adds p_hits to an entry's hit count and stamps the last hit; false when the entry is gone (also when it is
+        -- deleted meanwhile). The count lives apart from the entry, so recording it never rewrites the row with the vector.
+        CREATE OR REPLACE FUNCTION askwealth.query_cache_record_hit(p_entry_id bigint, p_hits integer DEFAULT 1)
+        RETURNS boolean LANGUAGE plpgsql VOLATILE AS $fn$
+        BEGIN
+            IF p_hits IS NULL OR p_hits < 1 THEN
+                RAISE EXCEPTION 'query cache: hit count % must be at least 1', p_hits USING ERRCODE = '22023';
+            END IF;
+            INSERT INTO askwealth.query_cache_hits AS h (entry_id, hit_count, last_hit_at)
+            SELECT e.id, p_hits, now() FROM askwealth.query_cache_embeddings e WHERE e.id = p_entry_id
+            ON CONFLICT (entry_id) DO UPDATE SET hit_count = h.hit_count + excluded.hit_count, last_hit_at = excluded.last_hit_at;
+            RETURN FOUND;
+        EXCEPTION WHEN foreign_key_violation THEN
+            RETURN false;
+        END $fn$;
+        """;
+
     private const string UpTemplate = """
         -- The vector in the chosen type, stored inline (MAIN: out of line only if a row could not fit a page), so that an
         -- exact scan reads it from the row's own page rather than through TOAST. The HNSW index is partial: a store commits
@@ -278,22 +297,7 @@ internal static class FastLookupsSql
             RETURN NEXT;
         END $fn$;
 
-        -- Adds p_hits to an entry's hit count and stamps the last hit; false when the entry is gone (also when it is
-        -- deleted meanwhile). The count lives apart from the entry, so recording it never rewrites the row with the vector.
-        CREATE OR REPLACE FUNCTION askwealth.query_cache_record_hit(p_entry_id bigint, p_hits integer DEFAULT 1)
-        RETURNS boolean LANGUAGE plpgsql VOLATILE AS $fn$
-        BEGIN
-            IF p_hits IS NULL OR p_hits < 1 THEN
-                RAISE EXCEPTION 'query cache: hit count % must be at least 1', p_hits USING ERRCODE = '22023';
-            END IF;
-            INSERT INTO askwealth.query_cache_hits AS h (entry_id, hit_count, last_hit_at)
-            SELECT e.id, p_hits, now() FROM askwealth.query_cache_embeddings e WHERE e.id = p_entry_id
-            ON CONFLICT (entry_id) DO UPDATE SET hit_count = h.hit_count + excluded.hit_count, last_hit_at = excluded.last_hit_at;
-            RETURN FOUND;
-        EXCEPTION WHEN foreign_key_violation THEN
-            RETURN false;
-        END $fn$;
-
+        """ + "\n" + RecordHit + "\n\n" + """
         -- Deletes at most p_batch_size entries: expired ones first, then the least recently used (last hit, else creation)
         -- of each tenant over its own max_cache_entries, then of the whole table over the global max_cache_entries.
         -- Returns how many went; call it until it returns 0. Small batches keep row locks short.

@@ -42,19 +42,5 @@ internal static class TenantKeysSql
 
     public const string Down = """
         DROP FUNCTION IF EXISTS askwealth.query_cache_record_hit(text, bigint, integer);
-
-        CREATE OR REPLACE FUNCTION askwealth.query_cache_record_hit(p_entry_id bigint, p_hits integer DEFAULT 1)
-        RETURNS boolean LANGUAGE plpgsql VOLATILE AS $fn$
-        BEGIN
-            IF p_hits IS NULL OR p_hits < 1 THEN
-                RAISE EXCEPTION 'query cache: hit count % must be at least 1', p_hits USING ERRCODE = '22023';
-            END IF;
-            INSERT INTO askwealth.query_cache_hits AS h (entry_id, hit_count, last_hit_at)
-            SELECT e.id, p_hits, now() FROM askwealth.query_cache_embeddings e WHERE e.id = p_entry_id
-            ON CONFLICT (entry_id) DO UPDATE SET hit_count = h.hit_count + excluded.hit_count, last_hit_at = excluded.last_hit_at;
-            RETURN FOUND;
-        EXCEPTION WHEN foreign_key_violation THEN
-            RETURN false;
-        END $fn$;
-        """;
+        """ + "\n\n" + FastLookupsSql.RecordHit;
 }
