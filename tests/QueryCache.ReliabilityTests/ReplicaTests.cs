@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using QueryCache.Tests.Infrastructure;
 
@@ -22,7 +23,9 @@ public sealed class ReplicaTests(ReplicaServers servers) : IAsyncLifetime
         {
             o.ReadConnectionString = servers.StandbyConnectionString;
             configure?.Invoke(o);
-        }, new CountingEmbeddingGenerator());
+        }, new CountingEmbeddingGenerator(), s => s.AddHealthChecks().AddQueryCache());
+
+    private static async Task<HealthReport> HealthAsync(ServiceProvider host) => await host.GetRequiredService<HealthCheckService>().CheckHealthAsync();
 
     private async Task<T?> OnStandbyAsync<T>(string sql)
     {
@@ -132,6 +135,9 @@ public sealed class ReplicaTests(ReplicaServers servers) : IAsyncLifetime
         var vector = Vectors.Random(_rng);
         await cache.AddToCacheAsync(new CacheEntry { Scope = Scope, QueryText = "What are the fees?", Answer = "0.45 %", Embedding = vector });
         Assert.NotNull(await Eventually.ValueAsync(() => cache.CheckCacheAsync(vector, Scope)));
+        var health = await HealthAsync(host);
+        Assert.True(health.Status == HealthStatus.Healthy, health.Entries.Single().Value.Description);
+        Assert.Contains("read replica is", health.Entries.Single().Value.Description, StringComparison.Ordinal);
 
         var worst = TimeSpan.Zero;
         var (answered, missed) = (0, 0);
@@ -153,6 +159,7 @@ public sealed class ReplicaTests(ReplicaServers servers) : IAsyncLifetime
             await Task.Delay(2000);
             await stop.CancelAsync();
             await load;
+            Assert.Equal(HealthStatus.Degraded, (await HealthAsync(host)).Status);
         }
         finally
         {

@@ -4,16 +4,21 @@ using Microsoft.Extensions.Options;
 
 namespace QueryCache.Internal;
 
-/// <summary>Database reachable, <c>vector</c> extension present, schema at the latest migration with the configured dimension.</summary>
+/// <summary>
+/// Database reachable, <c>vector</c> extension present, schema at the latest migration with the configured dimension;
+/// with a read replica, degraded while it cannot be reached or is further behind than the cache accepts (lookups then
+/// read the primary).
+/// </summary>
 internal sealed class QueryCacheHealthCheck(CacheDataSource database, IOptions<QueryCacheOptions> options) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var latest = QueryCacheSchema.LatestMigration;
+        Probe probe;
         try
         {
             using var connection = database.Primary.CreateConnection();
-            var probe = await connection.QuerySingleAsync<Probe>(new CommandDefinition(CacheStatements.HealthProbe, cancellationToken: cancellationToken))
+            probe = await connection.QuerySingleAsync<Probe>(new CommandDefinition(CacheStatements.HealthProbe, cancellationToken: cancellationToken))
                 .ConfigureAwait(false);
             if (probe.VectorVersion is null)
             {
@@ -33,12 +38,37 @@ internal sealed class QueryCacheHealthCheck(CacheDataSource database, IOptions<Q
                     $"The embedding column stores {probe.Dimensions} dimensions but QueryCacheOptions.Dimensions is {options.Value.Dimensions}; make them match.");
             }
 
-            return HealthCheckResult.Healthy($"pgvector {probe.VectorVersion}, schema at {latest}.");
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             return HealthCheckResult.Unhealthy("The cache database cannot be reached.", ex);
         }
+
+        var healthy = $"pgvector {probe.VectorVersion}, schema at {latest}.";
+        return database.Standby is null ? HealthCheckResult.Healthy(healthy) : await CheckStandbyAsync(healthy, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<HealthCheckResult> CheckStandbyAsync(string healthy, CancellationToken cancellationToken)
+    {
+        double? lag;
+        try
+        {
+            using var connection = database.Standby!.CreateConnection();
+            lag = await connection.ExecuteScalarAsync<double?>(new CommandDefinition(CacheStatements.StandbyLag, cancellationToken: cancellationToken))
+                .ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return HealthCheckResult.Degraded($"{healthy} The read replica cannot be reached; lookups read the primary.", ex);
+        }
+
+        return lag switch
+        {
+            null => HealthCheckResult.Degraded($"{healthy} The read replica is not streaming from the primary; lookups read the primary."),
+            { } seconds when seconds > options.Value.MaxStandbyLag?.TotalSeconds =>
+                HealthCheckResult.Degraded($"{healthy} The read replica is {seconds:0.0} s behind; lookups read the primary until it catches up."),
+            { } seconds => HealthCheckResult.Healthy($"{healthy} The read replica is {seconds:0.0} s behind."),
+        };
     }
 
     private sealed record Probe(string? VectorVersion, bool HasHistory, int? Dimensions);
