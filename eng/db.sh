@@ -68,6 +68,16 @@ SRC
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# Clusters started at once (the test suites start theirs in parallel) must not pick the same free port: choosing a port
+# and starting the server on it is done under one machine-wide lock.
+lock_ports() {
+  local lock=${TMPDIR:-/tmp}/querycache-db-ports.lock
+  exec 9>>"$lock"
+  chmod 666 "$lock" 2>/dev/null || true
+  flock 9
+}
+unlock_ports() { flock -u 9; exec 9>&-; }
+
 free_port() {
   local port
   for port in $(seq 55432 55532); do
@@ -111,9 +121,11 @@ start() {
   if ! running; then
     # Keep the port of the last start when it is free, so connection strings stay valid across restarts.
     local port
+    lock_ports
     if [ -f "$STATE/port" ] && ! port_in_use "$(cat "$STATE/port")"; then port=$(cat "$STATE/port"); else port=$(free_port); fi
     echo "$port" | as_pg tee "$STATE/port" >/dev/null
     as_pg "$PG_BIN/pg_ctl" -D "$DATA" -l "$STATE/server.log" -o "-p $port" -w start >/dev/null
+    unlock_ports
     log "started on 127.0.0.1:$port (log: $STATE/server.log)"
   fi
   PGPASSWORD=$PASSWORD psql -h 127.0.0.1 -p "$(cat "$STATE/port")" -U postgres -d postgres -qtAc \
@@ -142,9 +154,11 @@ standby_start() {
     # The primary may have moved to another port since the clone: follow it.
     as_pg sed -i "s/port=[0-9]*/port=$(cat "$STATE/port")/" "$STANDBY/postgresql.auto.conf"
     local port
+    lock_ports
     if [ -f "$STATE/standby.port" ] && ! port_in_use "$(cat "$STATE/standby.port")"; then port=$(cat "$STATE/standby.port"); else port=$(free_port); fi
     echo "$port" | as_pg tee "$STATE/standby.port" >/dev/null
     as_pg "$PG_BIN/pg_ctl" -D "$STANDBY" -l "$STATE/standby.log" -o "-p $port" -w start >/dev/null
+    unlock_ports
     log "standby started on 127.0.0.1:$port (log: $STATE/standby.log)"
   fi
   echo "Host=127.0.0.1;Port=$(cat "$STATE/standby.port");Database=$DATABASE;Username=postgres;Password=$PASSWORD"

@@ -49,8 +49,8 @@ public sealed class QueryCacheOptions
     public TimeSpan? StandbyTimeout { get; set; }
 
     /// <summary>
-    /// A standby further behind the primary than this (checked every second) is left alone and lookups read the primary
-    /// until it catches up; a standby that is not streaming from the primary counts as behind. Null: no limit.
+    /// A standby further behind the primary than this (measured every second, to the second) is left alone and lookups
+    /// read the primary until it catches up; a standby that cannot be asked counts as too far. Null: no limit.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan? MaxStandbyLag { get; set; } = TimeSpan.FromSeconds(30);

@@ -85,6 +85,7 @@ public static class QueryCacheServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<QueryCacheMetrics>();
         services.TryAddSingleton<CacheDataSource>();
+        services.TryAddSingleton<StandbyLag>();
         services.TryAddSingleton<StandbyReads>();
         services.TryAddSingleton<LocalTier>();
         services.TryAddSingleton<FlightLock>();

@@ -274,16 +274,12 @@ internal static class CacheStatements
         WHERE t.{V.Model} = d.{V.Model} AND t.{V.TextHash} = d.{V.TextHash}
         """;
 
-    /// <summary>
-    /// A standby's replication lag in seconds: 0 when it has replayed all it received, null when it does not stream from
-    /// the primary (a role without pg_read_all_stats sees a null status, taken as streaming).
-    /// </summary>
-    public const string StandbyLag = """
-        SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0
-                    WHEN NOT EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE coalesce(status, 'streaming') = 'streaming') THEN NULL
-                    WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
-                    ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END::double precision
-        """;
+    /// <summary>The primary's WAL position, in bytes.</summary>
+    public const string PrimaryWalPosition = "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint";
+
+    /// <summary>How far a standby has replayed the WAL, in bytes; null when the server is not in recovery.</summary>
+    public const string StandbyReplayPosition =
+        "SELECT CASE WHEN pg_is_in_recovery() THEN pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint END";
 
     public const string HealthProbe = $"""
         SELECT (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS "VectorVersion",

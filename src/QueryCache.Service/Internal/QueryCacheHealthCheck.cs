@@ -9,7 +9,7 @@ namespace QueryCache.Internal;
 /// with a read replica, degraded while it cannot be reached or is further behind than the cache accepts (lookups then
 /// read the primary).
 /// </summary>
-internal sealed class QueryCacheHealthCheck(CacheDataSource database, IOptions<QueryCacheOptions> options) : IHealthCheck
+internal sealed class QueryCacheHealthCheck(CacheDataSource database, StandbyLag standbyLag, IOptions<QueryCacheOptions> options) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -45,31 +45,16 @@ internal sealed class QueryCacheHealthCheck(CacheDataSource database, IOptions<Q
         }
 
         var healthy = $"pgvector {probe.VectorVersion}, schema at {latest}.";
-        return database.Standby is null ? HealthCheckResult.Healthy(healthy) : await CheckStandbyAsync(healthy, cancellationToken).ConfigureAwait(false);
+        return database.Standby is null ? HealthCheckResult.Healthy(healthy) : CheckStandby(healthy);
     }
 
-    private async Task<HealthCheckResult> CheckStandbyAsync(string healthy, CancellationToken cancellationToken)
+    private HealthCheckResult CheckStandby(string healthy) => standbyLag.Current switch
     {
-        double? lag;
-        try
-        {
-            using var connection = database.Standby!.CreateConnection();
-            lag = await connection.ExecuteScalarAsync<double?>(new CommandDefinition(CacheStatements.StandbyLag, cancellationToken: cancellationToken))
-                .ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return HealthCheckResult.Degraded($"{healthy} The read replica cannot be reached; lookups read the primary.", ex);
-        }
-
-        return lag switch
-        {
-            null => HealthCheckResult.Degraded($"{healthy} The read replica is not streaming from the primary; lookups read the primary."),
-            { } seconds when seconds > options.Value.MaxStandbyLag?.TotalSeconds =>
-                HealthCheckResult.Degraded($"{healthy} The read replica is {seconds:0.0} s behind; lookups read the primary until it catches up."),
-            { } seconds => HealthCheckResult.Healthy($"{healthy} The read replica is {seconds:0.0} s behind."),
-        };
-    }
+        null => HealthCheckResult.Degraded($"{healthy} The read replica cannot be reached or does not follow the primary; lookups read the primary."),
+        { } lag when lag > options.Value.MaxStandbyLag =>
+            HealthCheckResult.Degraded($"{healthy} The read replica is {lag.TotalSeconds:0} s behind; lookups read the primary until it catches up."),
+        { } lag => HealthCheckResult.Healthy($"{healthy} The read replica is {lag.TotalSeconds:0} s behind."),
+    };
 
     private sealed record Probe(string? VectorVersion, bool HasHistory, int? Dimensions);
 }

@@ -1,4 +1,3 @@
-using Dapper;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -12,26 +11,22 @@ namespace QueryCache.Internal;
 /// Where lookups read: the standby of <see cref="QueryCacheOptions.ReadConnectionString"/> when there is one and it
 /// answers within <see cref="QueryCacheOptions.StandbyTimeout"/>, else the primary. A standby that keeps failing is left
 /// alone for a few seconds (Polly's circuit breaker), so a dead one costs lookups nothing but the first failure; one
-/// that is more than <see cref="QueryCacheOptions.MaxStandbyLag"/> behind (checked every second) is skipped until it
+/// that is more than <see cref="QueryCacheOptions.MaxStandbyLag"/> behind (<see cref="StandbyLag"/>) is skipped until it
 /// catches up. Nothing here writes: hits, stores and the jobs use the primary directly.
 /// </summary>
-internal sealed class StandbyReads : IAsyncDisposable
+internal sealed class StandbyReads
 {
-    private static readonly TimeSpan LagCheckInterval = TimeSpan.FromSeconds(1);
-
     private readonly CacheDataSource _database;
     private readonly QueryCacheMetrics _metrics;
     private readonly ILogger _logger;
     private readonly ResiliencePipeline _standby;
-    private readonly TimeSpan? _maxLag;
-    private readonly ITimer? _lagCheck;
-    private int _checking;
-    private volatile bool _lagging;
+    private readonly StandbyLag _lag;
 
-    public StandbyReads(CacheDataSource database, QueryCacheMetrics metrics, IOptions<QueryCacheOptions> options, TimeProvider timeProvider,
-        ILogger<StandbyReads> logger)
+    public StandbyReads(CacheDataSource database, StandbyLag lag, QueryCacheMetrics metrics, IOptions<QueryCacheOptions> options,
+        TimeProvider timeProvider, ILogger<StandbyReads> logger)
     {
         _database = database;
+        _lag = lag;
         _metrics = metrics;
         _logger = logger;
         var timeout = options.Value.StandbyTimeout ?? options.Value.LookupTimeout / 2;
@@ -51,11 +46,6 @@ internal sealed class StandbyReads : IAsyncDisposable
             })
             .AddTimeout(timeout)
             .Build();
-        _maxLag = options.Value.MaxStandbyLag;
-        if (database.Standby is not null && _maxLag is not null)
-        {
-            _lagCheck = timeProvider.CreateTimer(_ => _ = CheckLagAsync(), null, TimeSpan.Zero, LagCheckInterval);
-        }
     }
 
     /// <summary>
@@ -64,7 +54,7 @@ internal sealed class StandbyReads : IAsyncDisposable
     /// </summary>
     public async Task<T> ReadAsync<T>(Func<NpgsqlDataSource, CancellationToken, Task<T>> read, bool primaryOnly, CancellationToken cancellationToken)
     {
-        if (_database.Standby is not null && !primaryOnly && _lagging)
+        if (_database.Standby is not null && !primaryOnly && _lag.TooFar)
         {
             _metrics.StandbyFallback("lagging");
         }
@@ -96,33 +86,4 @@ internal sealed class StandbyReads : IAsyncDisposable
 
         return await read(_database.Primary, cancellationToken).ConfigureAwait(false);
     }
-
-    /// <summary>How far the standby is behind; a standby that cannot say, or does not stream from the primary, is behind.</summary>
-    private async Task CheckLagAsync()
-    {
-        if (Interlocked.Exchange(ref _checking, 1) == 1)
-        {
-            return;
-        }
-
-        try
-        {
-            using var timeout = new CancellationTokenSource(LagCheckInterval);
-            var connection = await _database.Standby!.OpenConnectionAsync(timeout.Token).ConfigureAwait(false);
-            await using var _ = connection.ConfigureAwait(false);
-            var lag = await connection.ExecuteScalarAsync<double?>(new CommandDefinition(CacheStatements.StandbyLag, cancellationToken: timeout.Token))
-                .ConfigureAwait(false);
-            _lagging = lag is not { } seconds || seconds > _maxLag!.Value.TotalSeconds;
-        }
-        catch (Exception ex) when (FailOpenExecutor.IsDatabaseFailure(ex) || ex is OperationCanceledException)
-        {
-            _lagging = true;
-        }
-        finally
-        {
-            Volatile.Write(ref _checking, 0);
-        }
-    }
-
-    public ValueTask DisposeAsync() => _lagCheck?.DisposeAsync() ?? ValueTask.CompletedTask;
 }
