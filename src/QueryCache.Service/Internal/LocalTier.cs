@@ -58,11 +58,17 @@ internal sealed class LocalTier : IAsyncDisposable
     public bool TryGetHit(CacheScope scope, byte[] questionHash, out CacheHit? hit)
     {
         hit = null;
-        return Serving && _cache!.TryGetValue(new HitKey(scope.TenantId, scope.UserId, Convert.ToHexString(questionHash)), out hit);
+        return Serving && _cache!.TryGetValue(HitKey.Of(scope, questionHash), out hit);
     }
 
-    public void AddHit(CacheScope scope, byte[] questionHash, CacheHit hit, DateTimeOffset? expiresAt, long generation) =>
-        Add(new HitKey(scope.TenantId, scope.UserId, Convert.ToHexString(questionHash)), hit, expiresAt, generation);
+    public void AddHit(CacheScope scope, byte[] questionHash, CacheHit hit, DateTimeOffset? expiresAt, long generation)
+    {
+        // Checked here too, so that a tier that is off builds no key on the lookup's path.
+        if (Serving)
+        {
+            Add(HitKey.Of(scope, questionHash), hit, expiresAt, generation);
+        }
+    }
 
     public bool TryGetConfig(string? tenantId, out CacheConfig? config)
     {
@@ -193,7 +199,10 @@ internal sealed class LocalTier : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private sealed record HitKey(string TenantId, string? UserId, string QuestionHash);
+    private sealed record HitKey(string TenantId, string? UserId, string QuestionHash)
+    {
+        public static HitKey Of(CacheScope scope, byte[] questionHash) => new(scope.TenantId, scope.UserId, Convert.ToHexString(questionHash));
+    }
 
     private sealed record ConfigKey(string? TenantId);
 }

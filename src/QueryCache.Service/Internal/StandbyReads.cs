@@ -54,36 +54,44 @@ internal sealed class StandbyReads
     /// </summary>
     public async Task<T> ReadAsync<T>(Func<NpgsqlDataSource, CancellationToken, Task<T>> read, bool primaryOnly, CancellationToken cancellationToken)
     {
-        if (_database.Standby is not null && !primaryOnly && _lag.TooFar)
+        if (_database.Standby is { } standby && !primaryOnly)
         {
-            _metrics.StandbyFallback("lagging");
-        }
-        else if (_database.Standby is { } standby && !primaryOnly)
-        {
-            try
+            if (_lag.TooFar)
             {
-                return await _standby.ExecuteAsync(static async (state, token) =>
-                        await FailOpenExecutor.Abandonable(state.read(state.standby, token), token).ConfigureAwait(false),
-                    (read, standby), cancellationToken).ConfigureAwait(false);
+                _metrics.StandbyFallback("lagging");
             }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && (FailOpenExecutor.IsDatabaseFailure(ex) || ex is BrokenCircuitException))
+            else
             {
-                switch (ex)
+                try
                 {
-                    case BrokenCircuitException:
-                        _metrics.StandbyFallback("skipped");
-                        break;
-                    case TimeoutRejectedException:
-                        _metrics.StandbyFallback("timeout");
-                        break;
-                    default:
-                        _metrics.StandbyFallback("failed");
-                        Log.StandbyFailed(_logger, ex);
-                        break;
+                    return await _standby.ExecuteAsync(static async (state, token) =>
+                            await FailOpenExecutor.Abandonable(state.read(state.standby, token), token).ConfigureAwait(false),
+                        (read, standby), cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested && (FailOpenExecutor.IsDatabaseFailure(ex) || ex is BrokenCircuitException))
+                {
+                    Fallback(ex);
                 }
             }
         }
 
         return await read(_database.Primary, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void Fallback(Exception exception)
+    {
+        switch (exception)
+        {
+            case BrokenCircuitException:
+                _metrics.StandbyFallback("skipped");
+                break;
+            case TimeoutRejectedException:
+                _metrics.StandbyFallback("timeout");
+                break;
+            default:
+                _metrics.StandbyFallback("failed");
+                Log.StandbyFailed(_logger, exception);
+                break;
+        }
     }
 }
