@@ -78,6 +78,18 @@ lock_ports() {
 }
 unlock_ports() { flock -u 9; exec 9>&-; }
 
+# Starts the cluster in $1 logging to $3, on the port recorded in $2 when it is free (so connection strings stay valid
+# across restarts), else on a free one, which it records.
+start_cluster() {
+  local data=$1 port_file=$2 log_file=$3 port
+  lock_ports
+  if [ -f "$port_file" ] && ! port_in_use "$(cat "$port_file")"; then port=$(cat "$port_file"); else port=$(free_port); fi
+  echo "$port" | as_pg tee "$port_file" >/dev/null
+  as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$log_file" -o "-p $port" -w start >/dev/null
+  unlock_ports
+  log "started $data on 127.0.0.1:$port (log: $log_file)"
+}
+
 free_port() {
   local port
   for port in $(seq 55432 55532); do
@@ -88,7 +100,8 @@ free_port() {
 
 running() { [ -f "$STATE/port" ] && as_pg "$PG_BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
 
-url() { echo "Host=127.0.0.1;Port=$(cat "$STATE/port");Database=$DATABASE;Username=postgres;Password=$PASSWORD"; }
+connection_string() { echo "Host=127.0.0.1;Port=$(cat "$1");Database=$DATABASE;Username=postgres;Password=$PASSWORD"; }
+url() { connection_string "$STATE/port"; }
 
 init_cluster() {
   [ -f "$DATA/PG_VERSION" ] && return
@@ -118,25 +131,19 @@ start() {
   install_server
   install_pgvector
   init_cluster
-  if ! running; then
-    # Keep the port of the last start when it is free, so connection strings stay valid across restarts.
-    local port
-    lock_ports
-    if [ -f "$STATE/port" ] && ! port_in_use "$(cat "$STATE/port")"; then port=$(cat "$STATE/port"); else port=$(free_port); fi
-    echo "$port" | as_pg tee "$STATE/port" >/dev/null
-    as_pg "$PG_BIN/pg_ctl" -D "$DATA" -l "$STATE/server.log" -o "-p $port" -w start >/dev/null
-    unlock_ports
-    log "started on 127.0.0.1:$port (log: $STATE/server.log)"
-  fi
+  running || start_cluster "$DATA" "$STATE/port" "$STATE/server.log"
   PGPASSWORD=$PASSWORD psql -h 127.0.0.1 -p "$(cat "$STATE/port")" -U postgres -d postgres -qtAc \
     "SELECT 1 FROM pg_database WHERE datname = '$DATABASE'" | grep -q 1 \
     || PGPASSWORD=$PASSWORD psql -h 127.0.0.1 -p "$(cat "$STATE/port")" -U postgres -d postgres -qc "CREATE DATABASE $DATABASE"
   url
 }
 
+stop_cluster() { as_pg "$PG_BIN/pg_ctl" -D "$1" -m "$2" -w stop >/dev/null; }
+
 stop() {
-  standby_running && as_pg "$PG_BIN/pg_ctl" -D "$STANDBY" -m "${1:-fast}" -w stop >/dev/null
-  running && as_pg "$PG_BIN/pg_ctl" -D "$DATA" -m "${1:-fast}" -w stop >/dev/null; log "stopped"
+  ! standby_running || stop_cluster "$STANDBY" "${1:-fast}"
+  ! running || stop_cluster "$DATA" "${1:-fast}"
+  log "stopped"
 }
 
 STANDBY=$STATE/standby
@@ -153,18 +160,12 @@ standby_start() {
   if ! standby_running; then
     # The primary may have moved to another port since the clone: follow it.
     as_pg sed -i "s/port=[0-9]*/port=$(cat "$STATE/port")/" "$STANDBY/postgresql.auto.conf"
-    local port
-    lock_ports
-    if [ -f "$STATE/standby.port" ] && ! port_in_use "$(cat "$STATE/standby.port")"; then port=$(cat "$STATE/standby.port"); else port=$(free_port); fi
-    echo "$port" | as_pg tee "$STATE/standby.port" >/dev/null
-    as_pg "$PG_BIN/pg_ctl" -D "$STANDBY" -l "$STATE/standby.log" -o "-p $port" -w start >/dev/null
-    unlock_ports
-    log "standby started on 127.0.0.1:$port (log: $STATE/standby.log)"
+    start_cluster "$STANDBY" "$STATE/standby.port" "$STATE/standby.log"
   fi
-  echo "Host=127.0.0.1;Port=$(cat "$STATE/standby.port");Database=$DATABASE;Username=postgres;Password=$PASSWORD"
+  connection_string "$STATE/standby.port"
 }
 
-standby_stop() { standby_running && as_pg "$PG_BIN/pg_ctl" -D "$STANDBY" -m fast -w stop >/dev/null; log "standby stopped"; }
+standby_stop() { ! standby_running || stop_cluster "$STANDBY" fast; log "standby stopped"; }
 
 case "${1:-}" in
   standby)

@@ -3,8 +3,6 @@ using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using QueryCache.Internal;
-using QueryCache.Migrations;
-using QueryCache.Tests.Infrastructure;
 
 namespace QueryCache.Bench;
 
@@ -15,14 +13,19 @@ namespace QueryCache.Bench;
 /// </summary>
 internal static class ScaleOutRun
 {
-    private const string Model = "bench-model";
     private const string Database = "querycache_bench_scaleout";
 
     public static async Task<Dictionary<string, object>> RunAsync(BenchSettings settings, string standbyServer, int entries, int clients)
     {
         var figures = new Dictionary<string, object> { ["entries"] = entries, ["clients"] = clients };
         var data = Data.Generate(entries, settings.Dimensions, settings.Queries);
-        var primary = await LoadAsync(settings, data, entries);
+        var primary = await BenchDatabase.CreateAsync(settings, Database);
+        await using (var dataSource = CacheDataSource.Build(primary))
+        await using (var connection = await dataSource.OpenConnectionAsync())
+        {
+            await BenchDatabase.LoadAsync(connection, data, entries);
+        }
+
         var standby = new NpgsqlConnectionStringBuilder(standbyServer) { Database = Database }.ConnectionString;
         var replayed = Stopwatch.StartNew();
         while (await CountOnAsync(standby) < entries)
@@ -33,7 +36,7 @@ internal static class ScaleOutRun
         figures["standby_caught_up_s"] = Math.Round(replayed.Elapsed.TotalSeconds, 1);
         foreach (var (mode, read) in new[] { ("primary_only", (string?)null), ("primary_plus_standby", standby) })
         {
-            await using var provider = Services(settings, primary, o => o.ReadConnectionString = read);
+            await using var provider = BenchDatabase.Services(settings, primary, o => o.ReadConnectionString = read);
             var cache = provider.GetRequiredService<QueryCacheService>();
             var queries = data.Queries;
             for (var i = 0; i < 100; i++)
@@ -52,6 +55,11 @@ internal static class ScaleOutRun
         figures["standby_over_primary_throughput"] = Math.Round(
             (double)figures["primary_plus_standby_lookups_per_s"] / (double)figures["primary_only_lookups_per_s"], 2);
         await TierAsync(settings, primary, data, figures);
+        if (!settings.Keep)
+        {
+            await BenchDatabase.DropAsync(settings, Database);
+        }
+
         return figures;
     }
 
@@ -63,8 +71,8 @@ internal static class ScaleOutRun
             o.LocalTierSize = 10_000;
             o.LocalTierTimeToLive = TimeSpan.FromMinutes(10);
         };
-        await using var a = Services(settings, primary, tiered);
-        await using var b = Services(settings, primary, tiered);
+        await using var a = BenchDatabase.Services(settings, primary, tiered);
+        await using var b = BenchDatabase.Services(settings, primary, tiered);
         var cacheA = a.GetRequiredService<QueryCacheService>();
         var cacheB = b.GetRequiredService<QueryCacheService>();
         while (!a.GetRequiredService<LocalTier>().Serving || !b.GetRequiredService<LocalTier>().Serving)
@@ -104,42 +112,6 @@ internal static class ScaleOutRun
 
         figures["invalidation_reach_p50_ms"] = Measure.Percentile(reach, 50);
         figures["invalidation_reach_max_ms"] = Measure.Percentile(reach, 100);
-    }
-
-    private static ServiceProvider Services(BenchSettings settings, string primary, Action<QueryCacheOptions> configure)
-    {
-        var services = new ServiceCollection().AddLogging();
-        services.AddQueryCache(o =>
-        {
-            o.ConnectionString = primary;
-            o.Dimensions = settings.Dimensions;
-            o.EmbeddingModel = Model;
-            o.LookupTimeout = TimeSpan.FromSeconds(10);
-            configure(o);
-        });
-        return services.BuildServiceProvider();
-    }
-
-    private static async Task<string> LoadAsync(BenchSettings settings, Data data, int entries)
-    {
-        await using (var server = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(settings.Server) { Database = "postgres", Pooling = false }.ConnectionString))
-        {
-            await server.ExecuteAsync($"DROP DATABASE IF EXISTS {Database} WITH (FORCE)");
-            await server.ExecuteAsync($"CREATE DATABASE {Database}");
-        }
-
-        var primary = new NpgsqlConnectionStringBuilder(settings.Server) { Database = Database }.ConnectionString;
-        await QueryCacheMigrator.MigrateAsync(primary, settings.Dimensions, settings.Precision);
-        await using var dataSource = CacheDataSource.Build(primary);
-        await using var connection = await dataSource.OpenConnectionAsync();
-        const string Index = "askwealth." + QueryCacheSchema.Embeddings.VectorIndex;
-        var indexDefinition = await connection.ExecuteScalarAsync<string>($"SELECT pg_get_indexdef('{Index}'::regclass)");
-        await connection.ExecuteAsync($"DROP INDEX {Index}");
-        await Seeding.CopyEntriesAsync(connection, Enumerable.Range(0, entries).Select(i =>
-            new SeedEntry(data.Tenants[data.TenantOf[i]], null, data.Embeddings[i], $"question {i}", $"answer {i}", Model)));
-        await connection.ExecuteAsync($"SET maintenance_work_mem = '1GB'; {indexDefinition}", commandTimeout: 0);
-        await connection.ExecuteAsync("VACUUM ANALYZE askwealth.query_cache_embeddings", commandTimeout: 0);
-        return primary;
     }
 
     private static async Task<long> CountOnAsync(string connectionString)

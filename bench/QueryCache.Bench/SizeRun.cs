@@ -5,7 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Pgvector;
 using QueryCache.Internal;
-using QueryCache.Migrations;
 using QueryCache.Tests.Infrastructure;
 
 namespace QueryCache.Bench;
@@ -21,10 +20,10 @@ internal sealed record SizeResult(Dictionary<string, object> Figures, List<Check
 /// <summary>Every figure for one table size, measured in one run on one table.</summary>
 internal sealed class SizeRun
 {
-    private const string Model = "bench-model";
+    private const string Model = BenchDatabase.Model;
     private const double Threshold = QueryCacheSchema.DefaultSimilarityThreshold;
-    private const string Embeddings = "askwealth.query_cache_embeddings";
-    private const string VectorIndex = "askwealth." + QueryCacheSchema.Embeddings.VectorIndex;
+    private const string Embeddings = BenchDatabase.Embeddings;
+    private const string VectorIndex = BenchDatabase.VectorIndex;
 
     private readonly BenchSettings _settings;
     private readonly int _size;
@@ -64,42 +63,22 @@ internal sealed class SizeRun
 
         if (!settings.Keep)
         {
-            await using var server = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(settings.Server) { Database = "postgres", Pooling = false }.ConnectionString);
-            await server.ExecuteAsync($"DROP DATABASE IF EXISTS querycache_bench_{size} WITH (FORCE)");
+            await BenchDatabase.DropAsync(settings, run.DatabaseName);
         }
 
         return new SizeResult(run._figures, run.Checks());
     }
 
+    private string DatabaseName => $"querycache_bench_{_size}";
+
     private async Task LoadAsync()
     {
-        var name = $"querycache_bench_{_size}";
-        await using (var server = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_settings.Server) { Database = "postgres", Pooling = false }.ConnectionString))
-        {
-            await server.ExecuteAsync($"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-            await server.ExecuteAsync($"CREATE DATABASE {name}");
-        }
-
-        _connectionString = new NpgsqlConnectionStringBuilder(_settings.Server)
-        {
-            Database = name,
-            Options = $"-c {QueryCacheSchema.LookupSettings.EfSearch}={_settings.EfSearch}",
-        }.ConnectionString;
-        await QueryCacheMigrator.MigrateAsync(_connectionString, _settings.Dimensions, _settings.Precision);
-
-        // Bulk load with binary COPY, then one index build: the way a large backfill or restore should go.
+        _connectionString = await BenchDatabase.CreateAsync(_settings, DatabaseName);
         _dataSource = CacheDataSource.Build(_connectionString);
         await using var connection = await DataSource.OpenConnectionAsync();
-        var indexDefinition = await connection.ExecuteScalarAsync<string>($"SELECT pg_get_indexdef('{VectorIndex}'::regclass)");
-        await connection.ExecuteAsync($"DROP INDEX {VectorIndex}");
-        var watch = Stopwatch.StartNew();
-        await Seeding.CopyEntriesAsync(connection, Enumerable.Range(0, _size).Select(i =>
-            new SeedEntry(_data.Tenants[_data.TenantOf[i]], null, _data.Embeddings[i], $"question {i}", $"answer {i}", Model)));
-        _figures["load_entries_per_s"] = Math.Round(_size / watch.Elapsed.TotalSeconds);
-        watch.Restart();
-        await connection.ExecuteAsync($"SET maintenance_work_mem = '2GB'; {indexDefinition}", commandTimeout: 0);
-        _figures["index_build_s"] = Math.Round(watch.Elapsed.TotalSeconds, 1);
-        await connection.ExecuteAsync($"VACUUM ANALYZE {Embeddings}", commandTimeout: 0);
+        var (copy, indexBuild) = await BenchDatabase.LoadAsync(connection, _data, _size);
+        _figures["load_entries_per_s"] = Math.Round(_size / copy.TotalSeconds);
+        _figures["index_build_s"] = Math.Round(indexBuild.TotalSeconds, 1);
         var storage = await connection.QuerySingleAsync<(long Heap, long Toast, long Hnsw, long Indexes, long Side)>($"""
             SELECT pg_relation_size('{Embeddings}'), pg_table_size('{Embeddings}') - pg_relation_size('{Embeddings}'),
                    pg_relation_size('{VectorIndex}'), pg_indexes_size('{Embeddings}'),
@@ -114,21 +93,13 @@ internal sealed class SizeRun
 
     private (ServiceProvider Provider, QueryCacheService Cache) CreateCache(bool backgroundIndexing, bool asynchronousCommit)
     {
-        var services = new ServiceCollection().AddLogging();
-        services.AddQueryCache(o =>
-        {
-            o.ConnectionString = _connectionString;
-            o.Dimensions = _settings.Dimensions;
-            o.EmbeddingModel = Model;
-            o.LookupTimeout = TimeSpan.FromSeconds(30);
-            o.StoreTimeout = TimeSpan.FromSeconds(30);
-            o.HitRecording = _settings.HitRecording;
-            o.BackgroundIndexing = backgroundIndexing;
-            o.AsynchronousCommit = asynchronousCommit;
-        });
-        // The cleanup's own VACUUM is what the eviction rounds time, separately.
-        services.Configure<QueryCacheJobOptions>(o => o.VacuumAfterDeletedEntries = 0);
-        var provider = services.BuildServiceProvider();
+        var provider = BenchDatabase.Services(_settings, _connectionString, o =>
+            {
+                o.BackgroundIndexing = backgroundIndexing;
+                o.AsynchronousCommit = asynchronousCommit;
+            },
+            // The cleanup's own VACUUM is what the eviction rounds time, separately.
+            services => services.Configure<QueryCacheJobOptions>(o => o.VacuumAfterDeletedEntries = 0));
         return (provider, provider.GetRequiredService<QueryCacheService>());
     }
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Npgsql;
-using QueryCache.Migrations;
 using QueryCache.Tests.Infrastructure;
 
 namespace QueryCache.ReliabilityTests;
@@ -20,20 +19,8 @@ public sealed class FaultServer : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var server = (await DbAsync("start")).Trim();
-        var builder = new NpgsqlConnectionStringBuilder(server) { Database = "postgres" };
-        await using (var connection = new NpgsqlConnection(builder.ConnectionString))
-        {
-            await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand("DROP DATABASE IF EXISTS faults WITH (FORCE)", connection);
-            await drop.ExecuteNonQueryAsync();
-            await using var create = new NpgsqlCommand("CREATE DATABASE faults", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        ConnectionString = new NpgsqlConnectionStringBuilder(server) { Database = "faults" }.ConnectionString;
-        await DatabaseFixture.ExecuteFileAsync(ConnectionString, DatabaseFixture.SqlFile("sample-app-schema.sql"));
-        await QueryCacheMigrator.MigrateAsync(ConnectionString, DatabaseFixture.Dimensions);
+        ConnectionString = await DatabaseFixture.RecreateDatabaseAsync((await DbAsync("start")).Trim(), "faults");
+        await DatabaseFixture.MigrateAppDatabaseAsync(ConnectionString);
     }
 
     /// <summary>Crashes the server: every backend dies at once, as on a power cut.</summary>

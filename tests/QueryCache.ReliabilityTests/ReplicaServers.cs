@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using Dapper;
 using Npgsql;
-using QueryCache.Migrations;
 using QueryCache.Tests.Infrastructure;
 
 namespace QueryCache.ReliabilityTests;
@@ -28,16 +26,8 @@ public sealed class ReplicaServers : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var primary = (await DbAsync("start")).Trim();
-        await using (var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(primary) { Database = "postgres" }.ConnectionString))
-        {
-            await connection.ExecuteAsync($"DROP DATABASE IF EXISTS {DatabaseName} WITH (FORCE)");
-            await connection.ExecuteAsync($"CREATE DATABASE {DatabaseName}");
-        }
-
-        PrimaryConnectionString = new NpgsqlConnectionStringBuilder(primary) { Database = DatabaseName }.ConnectionString;
-        await DatabaseFixture.ExecuteFileAsync(PrimaryConnectionString, DatabaseFixture.SqlFile("sample-app-schema.sql"));
-        await QueryCacheMigrator.MigrateAsync(PrimaryConnectionString, DatabaseFixture.Dimensions);
+        PrimaryConnectionString = await DatabaseFixture.RecreateDatabaseAsync((await DbAsync("start")).Trim(), DatabaseName);
+        await DatabaseFixture.MigrateAppDatabaseAsync(PrimaryConnectionString);
         await StartStandbyAsync();
     }
 

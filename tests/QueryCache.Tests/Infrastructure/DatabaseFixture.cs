@@ -35,8 +35,7 @@ public sealed class DatabaseFixture : IAsyncLifetime
     {
         ServerConnectionString = Environment.GetEnvironmentVariable(ConnectionVariable) ?? await StartContainerAsync();
         ConnectionString = await CreateDatabaseAsync("main");
-        await ExecuteFileAsync(ConnectionString, SqlFile("sample-app-schema.sql"));
-        await QueryCacheMigrator.MigrateAsync(ConnectionString, Dimensions);
+        await MigrateAppDatabaseAsync(ConnectionString);
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
         _respawner = await Respawner.CreateAsync(connection, new RespawnerOptions
@@ -66,15 +65,28 @@ public sealed class DatabaseFixture : IAsyncLifetime
     public async Task<string> CreateDatabaseAsync(string suffix)
     {
         var name = $"querycache_test_{Environment.ProcessId}_{suffix}";
-        await using (var connection = new NpgsqlConnection(ServerConnectionString))
+        _databases.Add(name);
+        return await RecreateDatabaseAsync(ServerConnectionString, name);
+    }
+
+    /// <summary>Drops database <paramref name="name"/> on the server if it is there and creates it empty; returns its connection string.</summary>
+    public static async Task<string> RecreateDatabaseAsync(string serverConnectionString, string name)
+    {
+        await using (var connection = new NpgsqlConnection(serverConnectionString))
         {
             await connection.OpenAsync();
             await connection.ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
             await connection.ExecuteAsync($"CREATE DATABASE \"{name}\"");
         }
 
-        _databases.Add(name);
-        return new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = name }.ConnectionString;
+        return new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = name }.ConnectionString;
+    }
+
+    /// <summary>What every suite's database gets: the sample app schema, then the real migrations.</summary>
+    public static async Task MigrateAppDatabaseAsync(string connectionString)
+    {
+        await ExecuteFileAsync(connectionString, SqlFile("sample-app-schema.sql"));
+        await QueryCacheMigrator.MigrateAsync(connectionString, Dimensions);
     }
 
     public static async Task ExecuteFileAsync(string connectionString, string path)
