@@ -6,6 +6,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 use_database
 echo "database: ${QUERYCACHE_CONNECTION%%Password=*}Password=***"
 
+# Without an embeddings endpoint the CLI runs all-MiniLM-L6-v2 in process: the schema is made for its 384 dimensions.
+if [ -z "${QUERYCACHE_EMBEDDING_ENDPOINT:-}" ]; then export QUERYCACHE_DIMENSIONS=${QUERYCACHE_DIMENSIONS:-384}; fi
+
 dotnet tool restore >/dev/null
 dotnet build src/QueryCache.Cli -v quiet -nologo >/dev/null
 dotnet ef database update --project src/QueryCache.Migrations --no-build >/dev/null

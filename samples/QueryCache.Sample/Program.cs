@@ -9,11 +9,12 @@ using QueryCache;
 
 var builder = WebApplication.CreateBuilder(args);
 
-// The host's embedding model, behind the embedding cache (a question embedded once is not embedded again for 30 days).
-// A real app registers its provider's generator (OpenAI, Azure, Ollama...); this sample uses the built-in offline
-// stand-in. QueryCache:EmbeddingModel must name the model you register.
+// The embedding model: all-MiniLM-L6-v2 in process (384 dimensions; migrate with QUERYCACHE_DIMENSIONS=384), which also
+// names the model entries are stored under. An app with its provider's model (OpenAI, Azure, Ollama...) registers that
+// instead, behind the embedding cache, and names it in QueryCache:EmbeddingModel and QueryCache:Dimensions:
+//   builder.Services.AddEmbeddingGenerator(providerGenerator).UseQueryCacheEmbeddings();
 builder.Services.AddQueryCache(builder.Configuration.GetSection("QueryCache"));
-builder.Services.AddEmbeddingGenerator(new LocalNgramEmbeddingGenerator(dimensions: 1536)).UseQueryCacheEmbeddings();
+builder.Services.AddQueryCacheLocalEmbeddings();
 
 // The host's RAG pipeline as an IChatClient, behind the semantic cache. The stand-in takes a second, as a real
 // retrieval + LLM call does.

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
+using QueryCache.Migrations;
 using Spectre.Console;
 
 namespace QueryCache.Cli;
@@ -34,6 +35,18 @@ internal sealed class CliContext(TextWriter output, TextWriter error, TextReader
     public CliSettings Settings(ParseResult parse, bool requireDatabase = true) =>
         CliSettings.Load(parse.GetValue(Connection), parse.GetValue(Config), environment, requireDatabase);
 
+    /// <summary>Refuses a database whose embedding column was made for another model size, saying how to fix it.</summary>
+    public static async Task EnsureModelFitsAsync(CliSettings settings, CancellationToken cancellationToken)
+    {
+        if (await QueryCacheMigrator.GetMigratedDimensionsAsync(settings.ConnectionString!, cancellationToken) is { } stored && stored != settings.Dimensions)
+        {
+            throw new CliUsageException(
+                $"The cache in this database was migrated for {stored}-dimension embeddings and the model in use, {settings.ModelName}, makes {settings.Dimensions}. " +
+                $"Use the model the cache was built with ({CliSettings.EndpointVariable}, {CliSettings.ModelVariable}, {CliSettings.DimensionsVariable}={stored}), " +
+                $"or rebuild the cache for this model: `querycache migrate --target 0` then `querycache migrate` (this deletes the cached entries, not your messages).");
+        }
+    }
+
     private static IAnsiConsole Plain(TextWriter writer)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
@@ -51,9 +64,10 @@ internal sealed class CliContext(TextWriter output, TextWriter error, TextReader
     /// The cache as a host would register it, with errors reported rather than swallowed (fail-open off: a CLI should
     /// say the database is down, not report a miss).
     /// </summary>
-    public ServiceProvider Services(ParseResult parse, Action<QueryCacheJobOptions>? jobs = null)
+    public async Task<ServiceProvider> ServicesAsync(ParseResult parse, CancellationToken cancellationToken, Action<QueryCacheJobOptions>? jobs = null)
     {
         var settings = Settings(parse);
+        await EnsureModelFitsAsync(settings, cancellationToken);
         var services = new ServiceCollection().AddLogging();
         services.AddSingleton(settings.CreateEmbeddingGenerator());
         services.AddQueryCache(options =>

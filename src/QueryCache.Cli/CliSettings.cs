@@ -29,7 +29,7 @@ internal sealed class CliSettings : MigrationSettings
         [ApiKeyVariable] = nameof(EmbeddingApiKey),
     };
 
-    /// <summary>An OpenAI-compatible embeddings endpoint; without one the built-in offline embedder is used.</summary>
+    /// <summary>An OpenAI-compatible embeddings endpoint; without one the built-in model (all-MiniLM-L6-v2, in process) is used.</summary>
     public string? EmbeddingEndpoint { get; set; }
 
     /// <summary>The model to call at <see cref="EmbeddingEndpoint"/>; its name is stored with every entry.</summary>
@@ -40,7 +40,7 @@ internal sealed class CliSettings : MigrationSettings
     public bool UsesLocalEmbedder => EmbeddingEndpoint is null;
 
     /// <summary>The model name entries are stored under.</summary>
-    public string ModelName => UsesLocalEmbedder ? LocalNgramEmbeddingGenerator.ModelName : EmbeddingModel!;
+    public string ModelName => UsesLocalEmbedder ? LocalEmbeddingGenerator.ModelName : EmbeddingModel!;
 
     /// <param name="connectionOption">The <c>--connection</c> value.</param>
     /// <param name="configPath">The <c>--config</c> value.</param>
@@ -79,12 +79,18 @@ internal sealed class CliSettings : MigrationSettings
             throw new CliUsageException($"{ex.Message} Set {DimensionsVariable} (or \"Dimensions\" in {DefaultConfigFile}) to your model's output size, for example 1536.");
         }
 
+        // The built-in model decides the size unless one is set.
+        if (settings.UsesLocalEmbedder && configuration[nameof(Dimensions)] is null)
+        {
+            settings.Dimensions = LocalEmbeddingGenerator.Dimensions;
+        }
+
         return settings.Validated(requireDatabase);
     }
 
-    /// <summary>An OpenAI-compatible endpoint when one is configured, else the built-in local embedder.</summary>
+    /// <summary>An OpenAI-compatible endpoint when one is configured, else the built-in model.</summary>
     public IEmbeddingGenerator<string, Embedding<float>> CreateEmbeddingGenerator() => UsesLocalEmbedder
-        ? new LocalNgramEmbeddingGenerator(Dimensions)
+        ? new LocalEmbeddingGenerator()
         : new OpenAIClient(new ApiKeyCredential(EmbeddingApiKey ?? "unused"), new OpenAIClientOptions { Endpoint = new Uri(EmbeddingEndpoint!) })
             .GetEmbeddingClient(EmbeddingModel)
             .AsIEmbeddingGenerator(Dimensions);
@@ -112,10 +118,11 @@ internal sealed class CliSettings : MigrationSettings
             throw new CliUsageException($"{EndpointVariable} is set but {ModelVariable} is not; name the embedding model to call, for example text-embedding-3-small.");
         }
 
-        if (UsesLocalEmbedder && Dimensions < LocalNgramEmbeddingGenerator.MinDimensions)
+        if (UsesLocalEmbedder && Dimensions != LocalEmbeddingGenerator.Dimensions)
         {
             throw new CliUsageException(
-                $"The built-in embedder needs at least {LocalNgramEmbeddingGenerator.MinDimensions} dimensions, and the cache is configured for {Dimensions}; use your model's size, for example 1536.");
+                $"The built-in model {LocalEmbeddingGenerator.ModelName} produces {LocalEmbeddingGenerator.Dimensions} dimensions and {DimensionsVariable} is {Dimensions}; " +
+                $"unset {DimensionsVariable}, or set {EndpointVariable} and {ModelVariable} to a model of {Dimensions} dimensions.");
         }
 
         return this;

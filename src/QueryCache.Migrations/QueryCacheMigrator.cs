@@ -44,6 +44,28 @@ public static class QueryCacheMigrator
         }
     }
 
+    /// <summary>
+    /// The dimension the embedding column was created with, or null when the database has no QueryCache schema yet. A
+    /// model of another size cannot use the cache: migrate to "0" and back to rebuild it for the new size.
+    /// </summary>
+    /// <param name="connectionString">The application database.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public static async Task<int?> GetMigratedDimensionsAsync(string connectionString, CancellationToken cancellationToken = default)
+    {
+        var connection = new NpgsqlConnection(connectionString);
+        await using (connection.ConfigureAwait(false))
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            var command = new NpgsqlCommand(
+                $"SELECT atttypmod FROM pg_attribute WHERE attrelid = to_regclass('{QueryCacheSchema.Schema}.{QueryCacheSchema.Embeddings.Table}') AND attname = '{QueryCacheSchema.Embeddings.Embedding}'",
+                connection);
+            await using (command.ConfigureAwait(false))
+            {
+                return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as int?;
+            }
+        }
+    }
+
     /// <summary>The idempotent SQL script of every migration, as <c>dotnet ef migrations script --idempotent</c> writes it.</summary>
     /// <param name="dimensions">The embedding dimension the script creates the embedding column with.</param>
     /// <param name="precision">How the script's embedding column stores each dimension.</param>

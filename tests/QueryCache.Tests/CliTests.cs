@@ -1,3 +1,4 @@
+using Microsoft.Extensions.AI;
 using System.Text.Json;
 using Dapper;
 using Npgsql;
@@ -13,7 +14,7 @@ public sealed class CliTests(DatabaseFixture database) : DatabaseTest(database)
 
     private static Task<Run> RunAsync(string? connectionString, string input, params string[] args)
     {
-        var environment = new Dictionary<string, string?> { ["QUERYCACHE_DIMENSIONS"] = DatabaseFixture.Dimensions.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        var environment = new Dictionary<string, string?>();
         if (connectionString is not null)
         {
             environment["QUERYCACHE_CONNECTION"] = connectionString;
@@ -43,12 +44,14 @@ public sealed class CliTests(DatabaseFixture database) : DatabaseTest(database)
 
     private async Task SeedAsync()
     {
-        var embedder = new LocalNgramEmbeddingGenerator(DatabaseFixture.Dimensions);
+        using var embedder = new LocalEmbeddingGenerator();
+        async Task<SeedEntry> Entry(string tenant, string? user, string question, string answer) =>
+            new(tenant, user, (await embedder.GenerateVectorAsync(question)).ToArray(), question, answer, LocalEmbeddingGenerator.ModelName);
         await TestData.InsertEntriesAsync(Database.ConnectionString,
         [
-            new SeedEntry("acme", null, embedder.Embed("What fees do you charge on a stocks and shares ISA?"), "What fees do you charge on a stocks and shares ISA?", "0.25% a year", LocalNgramEmbeddingGenerator.ModelName),
-            new SeedEntry("acme", "alice", embedder.Embed("What is my pension worth?"), "What is my pension worth?", "£12,345", LocalNgramEmbeddingGenerator.ModelName),
-            new SeedEntry("globex", null, embedder.Embed("How do I reset my password?"), "How do I reset my password?", "Use Forgot password", LocalNgramEmbeddingGenerator.ModelName),
+            await Entry("acme", null, "What fees do you charge on a stocks and shares ISA?", "0.25% a year"),
+            await Entry("acme", "alice", "What is my pension worth?", "£12,345"),
+            await Entry("globex", null, "How do I reset my password?", "Use Forgot password"),
         ]);
     }
 

@@ -18,7 +18,7 @@ public sealed class EvaluationTests(DatabaseFixture database) : DatabaseTest(dat
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var environment = new Dictionary<string, string?> { ["QUERYCACHE_DIMENSIONS"] = "384", ["QUERYCACHE_CONNECTION"] = connection };
+        var environment = new Dictionary<string, string?> { ["QUERYCACHE_CONNECTION"] = connection };
         var code = await CliApp.RunAsync(args, output, error, new StringReader(""), name => environment.GetValueOrDefault(name));
         return (code, output.ToString(), error.ToString());
     }
@@ -38,7 +38,7 @@ public sealed class EvaluationTests(DatabaseFixture database) : DatabaseTest(dat
         using var json = JsonDocument.Parse(run.Output);
         var root = json.RootElement;
         Assert.Equal(["model", "pairs", "positives", "negatives", "recommended_threshold", "rows"], root.EnumerateObject().Select(p => p.Name));
-        Assert.Equal(LocalNgramEmbeddingGenerator.ModelName, root.GetProperty("model").GetString());
+        Assert.Equal(LocalEmbeddingGenerator.ModelName, root.GetProperty("model").GetString());
         Assert.True(root.GetProperty("pairs").GetInt32() >= 300);
         Assert.Equal(root.GetProperty("pairs").GetInt32(), root.GetProperty("positives").GetInt32() + root.GetProperty("negatives").GetInt32());
         var rows = root.GetProperty("rows").EnumerateArray().ToList();
@@ -106,7 +106,7 @@ public sealed class EvaluationTests(DatabaseFixture database) : DatabaseTest(dat
         using var reader = File.OpenText(ProjectPairs);
         var pairs = CacheEvaluation.ReadPairs(reader);
         Assert.True(pairs.Count >= 300);
-        var report = await CacheEvaluation.EvaluateAsync(pairs, new LocalNgramEmbeddingGenerator(1536), LocalNgramEmbeddingGenerator.ModelName,
+        var report = await CacheEvaluation.EvaluateAsync(pairs, new LocalEmbeddingGenerator(), LocalEmbeddingGenerator.ModelName,
             new EvaluationOptions { ContrastTerms = QueryCacheSchema.DefaultContrastTerms });
 
         var inScope = report.Scored.Where(s => s.Pair.SameAnswer || Covered.Contains(s.Pair.Category)).ToList();

@@ -21,7 +21,7 @@ internal static class BackfillCommand
                 throw new CliUsageException("--batch-size must be from 1 to 100000.");
             }
 
-            await using var services = context.Services(parse, jobs => jobs.BackfillBatchSize = parse.GetValue(batchSize) ?? jobs.BackfillBatchSize);
+            await using var services = await context.ServicesAsync(parse, ct, jobs => jobs.BackfillBatchSize = parse.GetValue(batchSize) ?? jobs.BackfillBatchSize);
             var status = await RunAsync(context, services, new BackfillRequest
             {
                 TenantId = parse.GetValue(tenant),

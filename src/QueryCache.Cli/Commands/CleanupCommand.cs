@@ -11,7 +11,7 @@ internal static class CleanupCommand
         var command = new Command("cleanup", "Delete expired entries, then the least recently used over the size caps.");
         command.SetAction(async (parse, ct) =>
         {
-            await using var services = context.Services(parse);
+            await using var services = await context.ServicesAsync(parse, ct);
             var status = await services.GetRequiredService<QueryCacheService>().CleanupAsync(ct);
             await context.Output.WriteLineAsync($"cleanup {status.Status}: {status.Processed} entries deleted.");
             return CliApp.Ok;

@@ -20,7 +20,7 @@ internal static class ConfigCommand
         var get = new Command("get", "Show the settings in force.") { json };
         get.SetAction(async (parse, ct) =>
         {
-            await using var services = context.Services(parse);
+            await using var services = await context.ServicesAsync(parse, ct);
             var current = await services.GetRequiredService<QueryCacheService>().GetConfigAsync(parse.GetValue(tenant), ct);
             await context.Output.WriteLineAsync(parse.GetValue(json) ? JsonSerializer.Serialize(current, CliJson.Indented) : string.Create(CultureInfo.InvariantCulture,
                 $"similarity_threshold {current.SimilarityThreshold}\ncache_enabled {(current.CacheEnabled ? "true" : "false")}\nmax_cache_entries {current.MaxCacheEntries}\ndefault_ttl {current.DefaultTimeToLive?.ToString() ?? "none"}\nguard_enabled {(current.GuardEnabled ? "true" : "false")}\ncontrast_terms {string.Join("; ", current.ContrastTerms)}"));
@@ -54,7 +54,7 @@ internal static class ConfigCommand
                 throw new CliUsageException("Nothing to change: pass --threshold, --enabled, --max-entries, --ttl, --guard or --contrast-terms.");
             }
 
-            await using var services = context.Services(parse);
+            await using var services = await context.ServicesAsync(parse, ct);
             await services.GetRequiredService<QueryCacheService>().UpdateConfigAsync(update, parse.GetValue(tenant), ct);
             await context.Output.WriteLineAsync("updated.");
             return CliApp.Ok;
@@ -68,7 +68,7 @@ internal static class ConfigCommand
         reset.SetAction(async (parse, ct) =>
         {
             var tenantId = parse.GetValue(tenant) ?? throw new CliUsageException("config reset needs --tenant: the global settings have nothing to fall back to.");
-            await using var services = context.Services(parse);
+            await using var services = await context.ServicesAsync(parse, ct);
             await services.GetRequiredService<QueryCacheService>().ResetConfigAsync(tenantId, ct);
             await context.Output.WriteLineAsync("reset.");
             return CliApp.Ok;

@@ -103,7 +103,7 @@ internal static class EvaluateCommand
             return CliApp.Miss;
         }
 
-        await using var services = context.Services(parse);
+        await using var services = await context.ServicesAsync(parse, ct);
         await services.GetRequiredService<QueryCacheService>().UpdateConfigAsync(new CacheConfigUpdate { SimilarityThreshold = threshold }, tenant, ct);
         await context.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"applied similarity threshold {threshold:F2} to {(tenant is null ? "the global settings" : "tenant " + tenant)}."));

@@ -35,7 +35,7 @@ internal static class InvalidateCommand
                 }
             }
 
-            await using var services = context.Services(parse);
+            await using var services = await context.ServicesAsync(parse, ct);
             var cache = services.GetRequiredService<QueryCacheService>();
             var count = everything ? await cache.InvalidateAllAsync(ct)
                 : messages.Length > 0 ? await cache.InvalidateMessagesAsync(messages, ct)

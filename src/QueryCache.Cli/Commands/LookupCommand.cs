@@ -17,7 +17,7 @@ internal static class LookupCommand
         var command = new Command("lookup", "Look a question up; exit code 0 on a hit, 1 on a miss.") { question, tenant, user, threshold };
         command.SetAction(async (parse, ct) =>
         {
-            await using var services = context.Services(parse);
+            await using var services = await context.ServicesAsync(parse, ct);
             var result = await LookupAsync(services, parse.GetValue(question)!, new CacheScope(parse.GetValue(tenant)!, parse.GetValue(user)),
                 parse.GetValue(threshold), ct);
             await context.Output.WriteLineAsync(result.Describe());

@@ -13,6 +13,11 @@ internal static class MigrateCommand
         command.SetAction(async (parse, ct) =>
         {
             var settings = context.Settings(parse);
+            if (parse.GetValue(target) is null)
+            {
+                await CliContext.EnsureModelFitsAsync(settings, ct);
+            }
+
             await QueryCacheMigrator.MigrateAsync(settings.ConnectionString!, settings.Dimensions, settings.Precision, parse.GetValue(target), ct);
             await context.Output.WriteLineAsync(
                 $"migrated to {parse.GetValue(target) ?? "the latest migration"} (embedding {QueryCacheSchema.VectorType(settings.Precision)}({settings.Dimensions})).");

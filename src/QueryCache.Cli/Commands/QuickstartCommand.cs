@@ -29,7 +29,7 @@ internal static class QuickstartCommand
         var command = new Command("quickstart", "Load the sample AskWealth history, backfill it, and answer a few questions (the database must be migrated).");
         command.SetAction(async (parse, ct) =>
         {
-            await using var services = context.Services(parse);
+            await using var services = await context.ServicesAsync(parse, ct);
             await RunAsync(context, parse, services, ct);
             return CliApp.Ok;
         });
@@ -40,7 +40,7 @@ internal static class QuickstartCommand
     {
         var settings = context.Settings(parse);
         var output = context.Output;
-        await output.WriteLineAsync($"embedding model: {settings.ModelName}{(settings.UsesLocalEmbedder ? " (built-in, offline; set QUERYCACHE_EMBEDDING_ENDPOINT for a real model)" : "")}");
+        await output.WriteLineAsync($"embedding model: {settings.ModelName}{(settings.UsesLocalEmbedder ? $" ({settings.Dimensions} dimensions, in process; set {CliSettings.EndpointVariable} for your own)" : "")}");
 
         await using (var connection = new NpgsqlConnection(settings.ConnectionString))
         {

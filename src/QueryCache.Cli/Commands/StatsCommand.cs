@@ -15,7 +15,7 @@ internal static class StatsCommand
         var command = new Command("stats", "Show entry and hit counts.") { tenant, json };
         command.SetAction(async (parse, ct) =>
         {
-            await using var services = context.Services(parse);
+            await using var services = await context.ServicesAsync(parse, ct);
             var stats = await services.GetRequiredService<QueryCacheService>().GetCacheStatsAsync(parse.GetValue(tenant), ct);
             await context.Output.WriteLineAsync(parse.GetValue(json) ? JsonSerializer.Serialize(stats, CliJson.Indented) : Format(stats));
             return CliApp.Ok;
