@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The benchmark against QUERYCACHE_CONNECTION, else the local PostgreSQL + pgvector. Options: see bench/QueryCache.Bench.
 # Results: the console, and artifacts/bench/*.json|md. `eng/bench.sh --scale-out --sizes 20000` measures scaling out
-# (primary only vs primary + a local streaming standby, the in-process tier) instead.
+# (primary only vs primary + a local streaming standby, the in-process tier) instead; `eng/bench.sh --embedding` the
+# in-process model (no database).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-use_database
+[[ " $* " == *" --embedding "* ]] || use_database
 extra=()
 # --scale-out measures lookups on a streaming standby too: start one of the local server unless --standby names one.
 if [[ " $* " == *" --scale-out "* && " $* " != *" --standby "* ]]; then

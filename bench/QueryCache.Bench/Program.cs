@@ -20,14 +20,30 @@ var keepOption = new Option<bool>("--keep") { Description = "Keep the benchmark 
 var scaleOutOption = new Option<bool>("--scale-out") { Description = "Measure scaling out instead: primary only vs primary + --standby, the in-process tier (first size only)" };
 var standbyOption = new Option<string?>("--standby") { Description = "Connection string of a streaming standby of the server (eng/bench.sh --scale-out starts one)" };
 var clientsOption = new Option<int>("--clients") { Description = "Concurrent clients of the --scale-out lookups", DefaultValueFactory = _ => 4 };
+var embeddingOption = new Option<bool>("--embedding") { Description = "Measure the in-process model instead (no database): cold start, memory, single, batched, concurrent" };
 var connectionOption = new Option<string?>("--connection") { Description = "Server to use (default: QUERYCACHE_CONNECTION; eng/bench.sh sets it)" };
 var root = new RootCommand("QueryCache benchmark")
 {
     sizesOption, largeOption, dimensionsOption, queriesOption, precisionOption, efSearchOption, hitRecordingOption, skipVacuumOption,
-    keepOption, scaleOutOption, standbyOption, clientsOption, connectionOption,
+    keepOption, scaleOutOption, standbyOption, clientsOption, embeddingOption, connectionOption,
 };
 root.SetAction(async (parse, ct) =>
 {
+    if (parse.GetValue(embeddingOption))
+    {
+        Console.WriteLine($"QueryCache benchmark: {LocalEmbeddingGenerator.ModelName} in process, {Environment.ProcessorCount} cores, command: eng/bench.sh {string.Join(' ', args)}");
+        var embedding = await EmbeddingRun.RunAsync(Path.Combine("eval", "askwealth-pairs.csv"), ct);
+        foreach (var (key, value) in embedding)
+        {
+            Console.WriteLine($"  {key,-48} {Format(value)}");
+        }
+
+        Directory.CreateDirectory(Path.Combine("artifacts", "bench"));
+        await File.WriteAllTextAsync(Path.Combine("artifacts", "bench", $"embedding-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}.json"),
+            JsonSerializer.Serialize(embedding, new JsonSerializerOptions { WriteIndented = true }), ct);
+        return 0;
+    }
+
     var server = parse.GetValue(connectionOption) ?? Environment.GetEnvironmentVariable("QUERYCACHE_CONNECTION");
     if (string.IsNullOrWhiteSpace(server))
     {

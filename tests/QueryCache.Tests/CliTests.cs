@@ -133,6 +133,29 @@ public sealed class CliTests(DatabaseFixture database) : DatabaseTest(database)
     }
 
     [Fact]
+    public async Task Without_an_endpoint_the_built_in_model_sets_the_size_and_a_database_made_for_another_is_refused()
+    {
+        // The fixture's database was migrated for 384 dimensions and no QUERYCACHE_DIMENSIONS is set: the model's size fits.
+        await SeedAsync();
+        var fits = await CliAsync("lookup", "What do you charge for a stocks and shares ISA?", "--tenant", "acme");
+        Assert.True(fits.ExitCode == CliApp.Ok, fits.Error + fits.Output);
+
+        var wrongSize = await RunWithAsync(new() { ["QUERYCACHE_CONNECTION"] = Database.ConnectionString, ["QUERYCACHE_DIMENSIONS"] = "1536" }, "", "stats");
+        Assert.Equal(CliApp.Usage, wrongSize.ExitCode);
+        Assert.Contains("produces 384 dimensions and QUERYCACHE_DIMENSIONS is 1536", wrongSize.Error);
+
+        var other = await Database.CreateDatabaseAsync("cli_1536");
+        await QueryCache.Migrations.QueryCacheMigrator.MigrateAsync(other, 1536);
+        foreach (var command in new[] { "stats", "lookup|What are the fees?|--tenant|acme", "migrate" })
+        {
+            var refused = await RunAsync(other, "", command.Split('|'));
+            Assert.Equal(CliApp.Usage, refused.ExitCode);
+            Assert.Contains("was migrated for 1536-dimension embeddings and the model in use, sentence-transformers/all-MiniLM-L6-v2, makes 384", refused.Error);
+            Assert.Contains("querycache migrate --target 0", refused.Error);
+        }
+    }
+
+    [Fact]
     public async Task Connection_string_comes_from_the_option_then_the_environment_then_the_config_file()
     {
         await SeedAsync();
