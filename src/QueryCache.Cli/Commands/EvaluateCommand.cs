@@ -18,7 +18,15 @@ internal static class EvaluateCommand
     {
         var pairs = new Option<FileInfo>("--pairs") { Description = "CSV question_a,question_b,label,category (label 1: the answer cached for a is right for b)", Required = true };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
-        var maxFalseHitRate = new Option<double>("--max-false-hit-rate") { Description = "Recommend the lowest threshold whose false-hit rate is at most this", DefaultValueFactory = _ => 0.01 };
+        var train = new Option<FileInfo?>("--train")
+        {
+            Description = "Labelled pairs (same CSV) to fit the learned decision on; without it the decision is cross-validated within --pairs",
+        };
+        var maxFalseHitRate = new Option<double>("--max-false-hit-rate")
+        {
+            Description = "The false-hit rate accepted: the learned decision's operating point, the best static threshold and the recommended one are chosen for it",
+            DefaultValueFactory = _ => 0.01,
+        };
         var contrastTerms = new Option<string?>("--contrast-terms")
         {
             Description = "The guard's contrast terms, separated by ';' (a|b is one term written two ways); default: the list the migrations seed; \"\" for none",
@@ -27,7 +35,7 @@ internal static class EvaluateCommand
         var tenant = new Option<string?>("--tenant") { Description = "With --apply: the tenant whose threshold to set" };
         var command = new Command("evaluate", "Measure false hits and recall per threshold on labelled question pairs, and recommend a threshold.")
         {
-            pairs, json, maxFalseHitRate, contrastTerms, apply, tenant,
+            pairs, train, json, maxFalseHitRate, contrastTerms, apply, tenant,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -43,10 +51,12 @@ internal static class EvaluateCommand
             }
 
             var labelled = Read(parse.GetValue(pairs)!);
+            var training = parse.GetValue(train) is { } trainFile ? Read(trainFile) : null;
             var settings = context.Settings(parse, requireDatabase: parse.GetValue(apply));
             var options = new EvaluationOptions
             {
                 MaxFalseHitRate = bound,
+                TrainPairs = training,
                 ContrastTerms = parse.GetValue(contrastTerms) is { } terms
                     ? terms.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                     : QueryCacheSchema.DefaultContrastTerms,
@@ -65,6 +75,18 @@ internal static class EvaluateCommand
                     report.Negatives,
                     report.RecommendedThreshold,
                     report.Rows,
+                    OperatingPoint = new Dictionary<string, object>
+                    {
+                        ["mode"] = report.OperatingPoint.Mode,
+                        ["hits"] = report.OperatingPoint.Hits,
+                        ["false_hits"] = report.OperatingPoint.FalseHits,
+                        ["false_hit_rate"] = report.OperatingPoint.FalseHitRate,
+                        ["false_hit_rate_upper_95"] = report.OperatingPoint.FalseHitRateUpper95,
+                        ["recall"] = report.OperatingPoint.Recall,
+                        ["cross_validated"] = report.OperatingPoint.CrossValidated,
+                        ["folds"] = report.OperatingPoint.Folds,
+                    },
+                    report.Baseline,
                 }, Json));
             }
             else

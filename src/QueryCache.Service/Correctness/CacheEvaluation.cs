@@ -20,11 +20,16 @@ public static class CacheEvaluation
     /// <exception cref="LabelledPairsFormatException">A line is malformed; nothing was read past it.</exception>
     public static IReadOnlyList<LabelledPair> ReadPairs(TextReader reader) => LabelledPairsCsv.Read(reader);
 
-    /// <summary>Embeds every distinct question once (in batches) and scores each threshold with and without the guard.</summary>
+    /// <summary>
+    /// Embeds every distinct question once (in batches) and scores each threshold with and without the guard; then the
+    /// learned decision's operating point at <see cref="EvaluationOptions.MaxFalseHitRate"/>: fitted on
+    /// <see cref="EvaluationOptions.TrainPairs"/> when given, else cross-validated within <paramref name="pairs"/> (each
+    /// pair judged by a fit that never saw it); and the best static threshold at the same rate, for comparison.
+    /// </summary>
     /// <param name="pairs">The labelled pairs.</param>
     /// <param name="generator">The embedding model to evaluate (the one the cache uses).</param>
     /// <param name="model">The model's name, for the report.</param>
-    /// <param name="options">The false-hit bound, the contrast terms the guard uses, the batch size.</param>
+    /// <param name="options">The false-hit bound, the contrast terms the guard uses, the batch size, training pairs.</param>
     /// <param name="progress">Receives how many questions are embedded so far, out of how many.</param>
     /// <param name="cancellationToken">Stops between batches.</param>
     /// <returns>The report.</returns>
@@ -39,7 +44,8 @@ public static class CacheEvaluation
             throw new ArgumentException("There are no pairs to evaluate; give a file with at least one labelled pair.", nameof(pairs));
         }
 
-        var questions = pairs.SelectMany(p => new[] { p.QuestionA, p.QuestionB }).Distinct(StringComparer.Ordinal).ToList();
+        var train = options.TrainPairs ?? [];
+        var questions = pairs.Concat(train).SelectMany(p => new[] { p.QuestionA, p.QuestionB }).Distinct(StringComparer.Ordinal).ToList();
         var vectors = new Dictionary<string, ReadOnlyMemory<float>>(StringComparer.Ordinal);
         foreach (var batch in questions.Chunk(Math.Max(1, options.BatchSize)))
         {
@@ -52,12 +58,10 @@ public static class CacheEvaluation
             progress?.Report((vectors.Count, questions.Count));
         }
 
-        // The first question is the cached one, the second the one asked now.
-        var scored = pairs.Select(p => new ScoredPair(p,
-            Cosine(vectors[p.QuestionA].Span, vectors[p.QuestionB].Span),
-            LexicalGuard.Check(p.QuestionB, p.QuestionA, options.ContrastTerms))).ToList();
+        var scored = Score(pairs, vectors, options.ContrastTerms);
         var positives = pairs.Count(p => p.SameAnswer);
         var rows = Thresholds.SelectMany(t => new[] { Score(scored, t, false, positives), Score(scored, t, true, positives) }).ToList();
+        var labelled = scored.Select(ToCandidate).ToList();
         return new EvaluationReport
         {
             Model = model,
@@ -67,8 +71,29 @@ public static class CacheEvaluation
             RecommendedThreshold = rows.FirstOrDefault(r => r.Guard && r.Hits > 0 && r.FalseHitRate <= options.MaxFalseHitRate)?.Threshold,
             Rows = rows,
             Scored = scored,
+            OperatingPoint = train.Count > 0
+                ? OperatingPoints.Trained([.. Score(train, vectors, options.ContrastTerms).Select(ToCandidate)], labelled, options.MaxFalseHitRate)
+                : OperatingPoints.CrossValidated(labelled, options.MaxFalseHitRate),
+            Baseline = rows.Where(r => r.Hits > 0 && r.FalseHitRate <= options.MaxFalseHitRate)
+                .OrderByDescending(r => r.Recall).ThenBy(r => r.Threshold).Select(r => new StaticBaseline(r.Threshold, r.Guard, r.Hits, r.FalseHits,
+                    r.FalseHitRate, r.Recall)).FirstOrDefault(),
         };
     }
+
+    /// <summary>The first question is the cached one, the second the one asked now.</summary>
+    private static List<ScoredPair> Score(IReadOnlyList<LabelledPair> pairs, Dictionary<string, ReadOnlyMemory<float>> vectors, IReadOnlyList<string> terms) =>
+    [
+        .. pairs.Select(p =>
+        {
+            var similarity = Cosine(vectors[p.QuestionA].Span, vectors[p.QuestionB].Span);
+            return new ScoredPair(p, similarity, LexicalGuard.Check(p.QuestionB, p.QuestionA, terms))
+            {
+                Features = DecisionFeatures.Of(p.QuestionB, p.QuestionA, similarity, terms),
+            };
+        }),
+    ];
+
+    private static LabelledCandidate ToCandidate(ScoredPair pair) => new(pair.Features, pair.GuardRefusal is null, pair.Pair.SameAnswer);
 
     private static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
@@ -106,7 +131,10 @@ public sealed record LabelledPair(string QuestionA, string QuestionB, bool SameA
 /// <summary>What the evaluation is asked to do.</summary>
 public sealed record EvaluationOptions
 {
-    /// <summary>The recommended threshold is the lowest whose false-hit rate (with the guard) is at most this.</summary>
+    /// <summary>
+    /// The false-hit rate accepted: the recommended threshold is the lowest whose rate (with the guard) is at most this,
+    /// and the learned decision's operating point and the static baseline are chosen for it.
+    /// </summary>
     public double MaxFalseHitRate { get; init; } = 0.01;
 
     /// <summary>The contrast terms the guard uses, as a tenant would configure them.</summary>
@@ -114,63 +142,8 @@ public sealed record EvaluationOptions
 
     /// <summary>Questions per embedding call.</summary>
     public int BatchSize { get; init; } = 64;
+
+    /// <summary>Pairs to fit the learned decision on; null to cross-validate it within the evaluated pairs.</summary>
+    public IReadOnlyList<LabelledPair>? TrainPairs { get; init; }
 }
 
-/// <summary>One threshold's figures, with or without the guard.</summary>
-/// <param name="Threshold">The similarity threshold.</param>
-/// <param name="Guard">Whether the lexical guard checked the candidates.</param>
-/// <param name="Hits">Pairs whose second question the cached first one would answer.</param>
-/// <param name="TrueHits">Hits labelled 1.</param>
-/// <param name="FalseHits">Hits labelled 0: wrong answers served.</param>
-/// <param name="Precision">True hits over hits (0 without hits).</param>
-/// <param name="Recall">True hits over the pairs labelled 1.</param>
-/// <param name="FalseHitRate">False hits over hits (0 without hits).</param>
-public sealed record EvaluationRow(double Threshold, bool Guard, int Hits, int TrueHits, int FalseHits, double Precision, double Recall,
-    double FalseHitRate);
-
-/// <summary>A pair with its cosine similarity and what the guard said of it.</summary>
-/// <param name="Pair">The pair.</param>
-/// <param name="Similarity">The cosine similarity of its two questions' embeddings.</param>
-/// <param name="GuardRefusal">Why the guard would refuse the cached question for the new one, or null.</param>
-public sealed record ScoredPair(LabelledPair Pair, double Similarity, CacheMissReason? GuardRefusal)
-{
-    /// <summary>Whether the cached question would answer the new one at <paramref name="threshold"/>.</summary>
-    /// <param name="threshold">The similarity threshold.</param>
-    /// <param name="guard">Whether the guard checks it.</param>
-    /// <returns>True on a hit.</returns>
-    public bool IsHit(double threshold, bool guard) => Similarity >= threshold && (!guard || GuardRefusal is null);
-}
-
-/// <summary>The evaluation's result.</summary>
-public sealed record EvaluationReport
-{
-    /// <summary>The embedding model evaluated.</summary>
-    public required string Model { get; init; }
-
-    /// <summary>Pairs evaluated.</summary>
-    public required int Pairs { get; init; }
-
-    /// <summary>Pairs labelled 1.</summary>
-    public required int Positives { get; init; }
-
-    /// <summary>Pairs labelled 0.</summary>
-    public required int Negatives { get; init; }
-
-    /// <summary>The lowest threshold whose false-hit rate with the guard is within the bound, or null when none is.</summary>
-    public double? RecommendedThreshold { get; init; }
-
-    /// <summary>Each threshold without, then with, the guard.</summary>
-    public required IReadOnlyList<EvaluationRow> Rows { get; init; }
-
-    /// <summary>Each pair's similarity and guard verdict, for slicing by category.</summary>
-    public required IReadOnlyList<ScoredPair> Scored { get; init; }
-}
-
-/// <summary>A labelled-pairs file is malformed.</summary>
-/// <param name="line">The line at fault.</param>
-/// <param name="message">What is wrong with it and how to fix it.</param>
-public sealed class LabelledPairsFormatException(int line, string message) : FormatException($"line {line}: {message}")
-{
-    /// <summary>The line at fault (1-based).</summary>
-    public int Line { get; } = line;
-}

@@ -25,36 +25,34 @@ internal static class LexicalGuard
     /// <param name="question">The question asked now.</param>
     /// <param name="candidate">The cached question whose answer would be served.</param>
     /// <param name="contrastTerms">The tenant's contrast terms; <c>a|b</c> names one term written two ways.</param>
-    public static CacheMissReason? Check(string question, string candidate, IReadOnlyList<string> contrastTerms)
+    public static CacheMissReason? Check(string question, string candidate, IReadOnlyList<string> contrastTerms) =>
+        FirstReason(Signals(QuestionText.Parse(question), QuestionText.Parse(candidate), contrastTerms));
+
+    /// <summary>The reason the guard gives for <paramref name="signals"/>: the first that fired, in the guard's order.</summary>
+    public static CacheMissReason? FirstReason(GuardSignals signals) => signals switch
     {
-        var asked = Features.Of(QuestionText.Parse(question), contrastTerms);
-        var cached = Features.Of(QuestionText.Parse(candidate), contrastTerms);
-        if (!asked.Quantities.SetEquals(cached.Quantities))
-        {
-            return CacheMissReason.GuardNumbers;
-        }
+        _ when signals.HasFlag(GuardSignals.Numbers) => CacheMissReason.GuardNumbers,
+        _ when signals.HasFlag(GuardSignals.Negation) => CacheMissReason.GuardNegation,
+        _ when signals.HasFlag(GuardSignals.OppositeAction) => CacheMissReason.GuardOppositeAction,
+        _ when signals.HasFlag(GuardSignals.Person) => CacheMissReason.GuardPerson,
+        _ when signals.HasFlag(GuardSignals.Time) => CacheMissReason.GuardTime,
+        _ when signals.HasFlag(GuardSignals.ContrastTerm) => CacheMissReason.GuardContrastTerm,
+        _ => null,
+    };
 
-        if (asked.Negated != cached.Negated)
-        {
-            return CacheMissReason.GuardNegation;
-        }
-
-        if (Differ(asked.Sides, cached.Sides))
-        {
-            return CacheMissReason.GuardOppositeAction;
-        }
-
-        if (BothNamedAndDiffer(asked.People, cached.People))
-        {
-            return CacheMissReason.GuardPerson;
-        }
-
-        if (BothNamedAndDiffer(asked.Times, cached.Times))
-        {
-            return CacheMissReason.GuardTime;
-        }
-
-        return BothNamedAndDiffer(asked.Terms, cached.Terms) ? CacheMissReason.GuardContrastTerm : null;
+    /// <summary>Every difference the guard sees between the two parsed questions, not only the first.</summary>
+    public static GuardSignals Signals(QuestionText asked, QuestionText cached, IReadOnlyList<string> contrastTerms)
+    {
+        var a = Features.Of(asked, contrastTerms);
+        var c = Features.Of(cached, contrastTerms);
+        var signals = GuardSignals.None;
+        signals |= a.Quantities.SetEquals(c.Quantities) ? 0 : GuardSignals.Numbers;
+        signals |= a.Negated == c.Negated ? 0 : GuardSignals.Negation;
+        signals |= Differ(a.Sides, c.Sides) ? GuardSignals.OppositeAction : 0;
+        signals |= BothNamedAndDiffer(a.People, c.People) ? GuardSignals.Person : 0;
+        signals |= BothNamedAndDiffer(a.Times, c.Times) ? GuardSignals.Time : 0;
+        signals |= BothNamedAndDiffer(a.Terms, c.Terms) ? GuardSignals.ContrastTerm : 0;
+        return signals;
     }
 
     /// <summary>Opposite sides: for some pair, both questions take a side and not the same ones.</summary>
@@ -110,4 +108,17 @@ internal static class LexicalGuard
                 ContrastTerms.Match(joined, contrastTerms));
         }
     }
+}
+
+/// <summary>The differences the lexical guard looks for, each a flag.</summary>
+[Flags]
+internal enum GuardSignals
+{
+    None = 0,
+    Numbers = 1,
+    Negation = 2,
+    OppositeAction = 4,
+    Person = 8,
+    Time = 16,
+    ContrastTerm = 32,
 }

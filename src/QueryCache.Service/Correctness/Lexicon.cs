@@ -33,6 +33,16 @@ internal static class Lexicon
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
     };
 
+    /// <summary>English function words: what two questions share without saying they ask the same thing.</summary>
+    public static readonly HashSet<string> FunctionWords = new(StringComparer.Ordinal)
+    {
+        "a", "an", "the", "i", "me", "my", "you", "your", "we", "our", "us", "it", "its", "is", "are", "am", "was", "were",
+        "be", "been", "do", "does", "did", "can", "could", "will", "would", "should", "shall", "may", "might", "must",
+        "have", "has", "had", "to", "of", "for", "on", "in", "at", "by", "with", "from", "into", "about", "as", "and", "or",
+        "if", "so", "what", "which", "who", "how", "when", "where", "why", "this", "that", "these", "those", "there", "any",
+        "some", "please", "get", "there's", "what's", "how's", "i'm", "it's",
+    };
+
     /// <summary>Words that negate a question; a word ending in n't does too.</summary>
     public static readonly HashSet<string> Negations = new(StringComparer.Ordinal)
     {

@@ -10,10 +10,11 @@ namespace QueryCache.Correctness;
 /// </summary>
 internal sealed partial class QuestionText
 {
-    private QuestionText(string[] stems, HashSet<string> quantities)
+    private QuestionText(string[] stems, HashSet<string> quantities, string[] numbers)
     {
         Stems = stems;
         Quantities = quantities;
+        Numbers = numbers;
         Joined = " " + string.Join(' ', stems) + " ";
     }
 
@@ -26,6 +27,9 @@ internal sealed partial class QuestionText
     /// <summary>Numbers, amounts, percentages, tax years and named months or weekdays, normalized.</summary>
     public HashSet<string> Quantities { get; }
 
+    /// <summary>The numerals, normalized, in the order the question names them.</summary>
+    public string[] Numbers { get; }
+
     public static QuestionText Parse(string text)
     {
         var normalized = Normalize(text);
@@ -36,15 +40,13 @@ internal sealed partial class QuestionText
         }
 
         normalized = TaxYear().Replace(normalized, " ");
-        foreach (Match number in Number().Matches(normalized))
-        {
-            quantities.Add(Canonical(number));
-        }
+        var numbers = Number().Matches(normalized).Select(Canonical).ToArray();
+        quantities.UnionWith(numbers);
 
         var words = Word().Matches(Number().Replace(normalized, " #n ")).Select(m => m.Value).ToArray();
         AddSpelledNumbers(words, quantities);
         AddCalendarNames(words, quantities);
-        return new QuestionText(words.Where(w => w != "#n").Select(Stem).ToArray(), quantities);
+        return new QuestionText(words.Where(w => w != "#n").Select(Stem).ToArray(), quantities, numbers);
     }
 
     /// <summary>Whether the stemmed phrase (words separated by spaces, already stemmed) occurs in the question.</summary>
