@@ -11,7 +11,7 @@ namespace QueryCache.Data;
 /// with Dapper and never goes through this context, so it has no sets to query.
 /// </summary>
 /// <param name="options">Options built with <see cref="Configure"/>.</param>
-public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> options) : DbContext(options)
+public sealed partial class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> options) : DbContext(options)
 {
     internal const string MigrationsAssemblyName = "QueryCache.Migrations";
 
@@ -75,6 +75,9 @@ public sealed class QueryCacheDbContext(DbContextOptions<QueryCacheDbContext> op
         ConfigureTextEmbeddings(modelBuilder);
         ConfigureJobState(modelBuilder);
         ConfigureErasures(modelBuilder);
+        ConfigureLabels(modelBuilder);
+        ConfigureDecisions(modelBuilder);
+        ConfigureWithdrawn(modelBuilder);
     }
 
     private static void ConfigureConfig(ModelBuilder modelBuilder) => modelBuilder.Entity<CacheConfigRow>(config =>

@@ -43,6 +43,9 @@ public static partial class QueryCacheSchema
         /// <summary><c>query_cache_nearest(embedding, tenant, user, model)</c>: the nearest live entry, whatever its similarity, with the settings in force.</summary>
         public const string Nearest = "query_cache_nearest";
 
+        /// <summary>The k nearest live entries of a scope, skipping those withdrawn for the question, with the settings in force.</summary>
+        public const string Candidates = "query_cache_candidates";
+
         /// <summary><c>query_cache_lookup_exact(hash, tenant, user, model, record_hit)</c>: the entry whose normalized question has this hash.</summary>
         public const string LookupExact = "query_cache_lookup_exact";
 

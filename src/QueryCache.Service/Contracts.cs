@@ -210,4 +210,10 @@ public sealed record CacheLookupResult
 
     /// <summary>The embedding the lookup used (empty when the exact-match path answered without one).</summary>
     public ReadOnlyMemory<float> Embedding { get; init; }
+
+    /// <summary>
+    /// Under a learned decision, the estimated probability that the served candidate (on a miss, the nearest one) is
+    /// right; null when the threshold and guard decided.
+    /// </summary>
+    public double? RightProbability { get; init; }
 }

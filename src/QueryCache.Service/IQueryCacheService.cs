@@ -79,4 +79,27 @@ public interface IQueryCacheService
 
     /// <summary>Runs the cleanup here and now (expired entries, then the size caps); returns the run's figures.</summary>
     Task<QueryCacheJobStatus> CleanupAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records what a user said of a served hit, as a label for the learned decision. A hit reported wrong is not
+    /// served for that question again (and an entry reported wrong for its own question is removed). Returns false, and
+    /// records nothing, when the entry is no longer in the cache.
+    /// </summary>
+    Task<bool> ReportAsync(CacheFeedback feedback, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Keeps labelled pairs (from <see cref="CacheEvaluation.EvaluateAsync"/>) as labels for the learned decision: of one
+    /// tenant, or of every tenant when <paramref name="tenantId"/> is null. Returns how many were kept.
+    /// </summary>
+    Task<int> AddLabelsAsync(IEnumerable<ScoredPair> pairs, string? tenantId = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Fits the learned decision of a tenant (or the global one, from every label) at
+    /// <see cref="QueryCacheOptions.MaxFalseHitRate"/> and puts it in force on every instance within 30 s. The cleanup job
+    /// refits whatever has new labels; this is the on-demand way.
+    /// </summary>
+    Task<CacheDecision> FitDecisionAsync(string? tenantId = null, CancellationToken cancellationToken = default);
+
+    /// <summary>What decides a tenant's candidates (or the global fit's, with null), and the labels behind it.</summary>
+    Task<CacheDecision> GetDecisionAsync(string? tenantId = null, CancellationToken cancellationToken = default);
 }

@@ -121,6 +121,30 @@ public sealed class QueryCacheOptions
     [Range(0.0, 1.0)]
     public double VerifyBelowSimilarity { get; set; } = 0.95;
 
+    /// <summary>
+    /// The false-hit rate the cache may serve, for example 0.01. Null (the default): candidates are decided by the
+    /// threshold, the guard and the verifier. A rate: wherever a decision has been learned from labels (see
+    /// <c>FitDecisionAsync</c>; the tenant's own with enough labels, else the global one), a candidate is served only when
+    /// its estimated probability of being right keeps the expected rate of what is served within it; the
+    /// <see cref="DecisionCandidates"/> nearest entries are judged in turn. Where nothing has been learned yet, the
+    /// threshold, guard and verifier decide as before.
+    /// </summary>
+    [Range(0.0001, 0.5)]
+    public double? MaxFalseHitRate { get; set; }
+
+    /// <summary>How many of the nearest entries a learned decision judges, nearest first (1 to 20; default 3).</summary>
+    [Range(1, 20)]
+    public int DecisionCandidates { get; set; } = 3;
+
+    /// <summary>
+    /// The share of would-be hits of <c>GetOrAddAsync</c> (and the chat middleware) that run the pipeline anyway and
+    /// compare its fresh answer with the cached one, as a label for the learned decision: the registered verifier
+    /// judges when there is one, else the two answers' embeddings must be at least 0.9 similar. The caller gets the
+    /// fresh answer, so an audit costs one pipeline run. 0 (the default) turns audits off.
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double AuditShare { get; set; }
+
     /// <summary>How long the verifier may take; past it the candidate is refused (a miss).</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
     public TimeSpan VerifierTimeout { get; set; } = TimeSpan.FromSeconds(2);

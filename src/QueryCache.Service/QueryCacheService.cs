@@ -1,3 +1,4 @@
+using Dapper;
 using Microsoft.Extensions.Options;
 using QueryCache.Internal;
 using QueryCache.Jobs;
@@ -18,12 +19,21 @@ public sealed class QueryCacheService : IQueryCacheService
     private readonly MissCoordinator _misses;
     private readonly BackfillRun _backfill;
     private readonly CleanupRun _cleanup;
+    private readonly DecisionStore _decisions;
+    private readonly LabelRecorder _labels;
+    private readonly AuditRunner _audits;
+    private readonly CacheDataSource _database;
     private readonly int _dimensions;
     private readonly SingleFlight<(string Tenant, string? User, string Question), CachedAnswer> _flights = new();
 
     internal QueryCacheService(CacheLookups lookups, CacheWriter writer, CacheAdministration administration, HitRecorder hits,
-        MissCoordinator misses, BackfillRun backfill, CleanupRun cleanup, IOptions<QueryCacheOptions> options)
+        MissCoordinator misses, BackfillRun backfill, CleanupRun cleanup, DecisionStore decisions, LabelRecorder labels, AuditRunner audits,
+        CacheDataSource database, IOptions<QueryCacheOptions> options)
     {
+        _decisions = decisions;
+        _labels = labels;
+        _audits = audits;
+        _database = database;
         _misses = misses;
         _lookups = lookups;
         _writer = writer;
@@ -80,7 +90,9 @@ public sealed class QueryCacheService : IQueryCacheService
         var first = await _lookups.LookupAsync(query, cancellationToken).ConfigureAwait(false);
         if (first.Hit is { } hit)
         {
-            return CachedAnswer.From(hit);
+            return _audits.ShouldAudit()
+                ? await _audits.RunAsync(query, hit, answerFactory, cancellationToken).ConfigureAwait(false)
+                : CachedAnswer.From(hit);
         }
 
         return await _misses.RunAsync(_flights, query with { Embedding = first.Embedding }, CachedAnswer.From, async (recheck, flightToken) =>
@@ -156,6 +168,61 @@ public sealed class QueryCacheService : IQueryCacheService
         await _hits.FlushAsync(cancellationToken).ConfigureAwait(false);
         return await _cleanup.RunAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <inheritdoc />
+    public async Task<bool> ReportAsync(CacheFeedback feedback, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(feedback);
+        var scope = Check.Scope(feedback.Scope);
+        var question = Check.Text(feedback.Question, "question", QueryCacheSchema.MaxQueryTextLength);
+        using var connection = _database.Primary.CreateConnection();
+        var entry = await connection.QuerySingleOrDefaultAsync<(string QueryText, byte[] QueryHash)?>(new CommandDefinition(CacheStatements.EntryQuestion,
+            new { scope.TenantId, feedback.EntryId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (entry is not { } cached)
+        {
+            return false;
+        }
+
+        await _labels.WriteAsync([new Label(scope.TenantId, scope.UserId, question, cached.QueryText, feedback.Similarity, feedback.Right, "feedback",
+            feedback.EntryId)], cancellationToken).ConfigureAwait(false);
+        if (!feedback.Right)
+        {
+            var hash = QueryText.Hash(question);
+            // Wrong for its own question: the answer is wrong for everyone, so the entry goes.
+            await (hash.AsSpan().SequenceEqual(cached.QueryHash)
+                ? _administration.InvalidateEntryAsync(scope.TenantId, feedback.EntryId, cancellationToken)
+                : connection.ExecuteAsync(new CommandDefinition(CacheStatements.Withdraw, new { scope.TenantId, Hash = hash, feedback.EntryId },
+                    cancellationToken: cancellationToken))).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    /// <inheritdoc />
+    public async Task<int> AddLabelsAsync(IEnumerable<ScoredPair> pairs, string? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        if (tenantId is not null)
+        {
+            Check.TenantId(tenantId);
+        }
+
+        var labels = pairs.Select(p => new Label(tenantId, null, p.Pair.QuestionB, p.Pair.QuestionA, p.Similarity, p.Pair.SameAnswer, "pairs")).ToList();
+        foreach (var batch in labels.Chunk(1000))
+        {
+            await _labels.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+
+        return labels.Count;
+    }
+
+    /// <inheritdoc />
+    public Task<CacheDecision> FitDecisionAsync(string? tenantId = null, CancellationToken cancellationToken = default) =>
+        _decisions.FitAsync(tenantId is null ? null : Check.TenantId(tenantId), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<CacheDecision> GetDecisionAsync(string? tenantId = null, CancellationToken cancellationToken = default) =>
+        _decisions.DescribeAsync(tenantId is null ? null : Check.TenantId(tenantId), cancellationToken);
 
     /// <summary>
     /// Writes the batched hit counts now (<see cref="HitRecordingMode.Batched"/>; also done every

@@ -94,6 +94,9 @@ public static class QueryCacheServiceCollectionExtensions
         services.TryAddSingleton<QueryEmbedder>();
         services.TryAddSingleton<ICacheAdmissionPolicy, TimeSensitiveAdmissionPolicy>();
         services.TryAddSingleton<CandidateJudge>();
+        services.TryAddSingleton<LabelRecorder>();
+        services.TryAddSingleton<DecisionStore>();
+        services.TryAddSingleton<AuditRunner>();
         services.TryAddSingleton<HitRecorder>();
         services.TryAddSingleton<PendingIndexer>();
         services.TryAddSingleton<TextEmbeddingStore>();
@@ -108,8 +111,9 @@ public static class QueryCacheServiceCollectionExtensions
         // QueryCacheService is public and its collaborators internal, so its constructor is too: one factory for it.
         services.TryAddSingleton(sp => new QueryCacheService(sp.GetRequiredService<CacheLookups>(), sp.GetRequiredService<CacheWriter>(),
             sp.GetRequiredService<CacheAdministration>(), sp.GetRequiredService<HitRecorder>(), sp.GetRequiredService<MissCoordinator>(),
-            sp.GetRequiredService<BackfillRun>(),
-            sp.GetRequiredService<CleanupRun>(), sp.GetRequiredService<IOptions<QueryCacheOptions>>()));
+            sp.GetRequiredService<BackfillRun>(), sp.GetRequiredService<CleanupRun>(), sp.GetRequiredService<DecisionStore>(),
+            sp.GetRequiredService<LabelRecorder>(), sp.GetRequiredService<AuditRunner>(), sp.GetRequiredService<CacheDataSource>(),
+            sp.GetRequiredService<IOptions<QueryCacheOptions>>()));
         services.TryAddSingleton<IQueryCacheService>(sp => sp.GetRequiredService<QueryCacheService>());
         return services;
     }

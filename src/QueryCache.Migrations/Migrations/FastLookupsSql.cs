@@ -59,7 +59,7 @@ internal static partial class FastLookupsSql
         "DROP FUNCTION IF EXISTS askwealth.query_cache_nearest(vector, text, text, text);",
         AnswerCorrectnessSql.Nearest(column.Dimensions));
 
-    private static string Fill(string template, EmbeddingColumn column) => template
+    internal static string Fill(string template, EmbeddingColumn column) => template
         .Replace("{dimensions}", column.Dimensions.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
         .Replace("{column}", column.SqlType, StringComparison.Ordinal)
         .Replace("{type}", column.VectorType, StringComparison.Ordinal)

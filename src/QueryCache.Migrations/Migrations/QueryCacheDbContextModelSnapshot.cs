@@ -236,6 +236,85 @@ namespace QueryCache.Migrations.Migrations
                         });
                 });
 
+            modelBuilder.Entity("QueryCache.Data.DecisionRow", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<int>("Id"));
+
+                    b.Property<double>("Bias")
+                        .HasColumnType("double precision")
+                        .HasColumnName("bias");
+
+                    b.Property<double>("Cutoff")
+                        .HasColumnType("double precision")
+                        .HasColumnName("cutoff");
+
+                    b.Property<string>("EmbeddingModel")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("embedding_model");
+
+                    b.Property<double>("ExpectedFalseHitRate")
+                        .HasColumnType("double precision")
+                        .HasColumnName("expected_false_hit_rate");
+
+                    b.Property<DateTimeOffset>("FittedAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("fitted_at")
+                        .HasDefaultValueSql("now()");
+
+                    b.Property<int>("LabelCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("label_count");
+
+                    b.Property<double>("MaxFalseHitRate")
+                        .HasColumnType("double precision")
+                        .HasColumnName("max_false_hit_rate");
+
+                    b.PrimitiveCollection<double[]>("Means")
+                        .IsRequired()
+                        .HasColumnType("double precision[]")
+                        .HasColumnName("means");
+
+                    b.Property<int>("RightCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("right_count");
+
+                    b.PrimitiveCollection<double[]>("Scales")
+                        .IsRequired()
+                        .HasColumnType("double precision[]")
+                        .HasColumnName("scales");
+
+                    b.Property<string>("TenantId")
+                        .HasColumnType("text")
+                        .HasColumnName("tenant_id");
+
+                    b.PrimitiveCollection<double[]>("Weights")
+                        .IsRequired()
+                        .HasColumnType("double precision[]")
+                        .HasColumnName("weights");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TenantId", "EmbeddingModel")
+                        .IsUnique()
+                        .HasDatabaseName("ux_query_cache_decisions_scope");
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("TenantId", "EmbeddingModel"), false);
+
+                    b.ToTable("query_cache_decisions", "askwealth", t =>
+                        {
+                            t.HasCheckConstraint("ck_query_cache_decisions_counts", "right_count BETWEEN 0 AND label_count");
+
+                            t.HasCheckConstraint("ck_query_cache_decisions_rate", "max_false_hit_rate > 0 AND max_false_hit_rate < 1");
+                        });
+                });
+
             modelBuilder.Entity("QueryCache.Data.ErasureRow", b =>
                 {
                     b.Property<string>("TenantId")
@@ -338,6 +417,82 @@ namespace QueryCache.Migrations.Migrations
                         });
                 });
 
+            modelBuilder.Entity("QueryCache.Data.LabelRow", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("CachedQuestion")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("cached_question");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at")
+                        .HasDefaultValueSql("now()");
+
+                    b.Property<string>("EmbeddingModel")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("embedding_model");
+
+                    b.Property<long?>("EntryId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("entry_id");
+
+                    b.Property<bool>("IsRight")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_right");
+
+                    b.Property<string>("Question")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("question");
+
+                    b.Property<double>("Similarity")
+                        .HasColumnType("double precision")
+                        .HasColumnName("similarity");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("source");
+
+                    b.Property<string>("TenantId")
+                        .HasColumnType("text")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("UserId")
+                        .HasColumnType("text")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TenantId", "UserId")
+                        .HasDatabaseName("ix_query_cache_labels_tenant_user")
+                        .HasFilter("user_id IS NOT NULL");
+
+                    b.HasIndex("EmbeddingModel", "TenantId", "Id")
+                        .HasDatabaseName("ix_query_cache_labels_scope");
+
+                    b.ToTable("query_cache_labels", "askwealth", t =>
+                        {
+                            t.HasCheckConstraint("ck_query_cache_labels_similarity", "similarity BETWEEN -1 AND 1");
+
+                            t.HasCheckConstraint("ck_query_cache_labels_source", "source IN ('pairs', 'verifier', 'feedback', 'audit')");
+
+                            t.HasCheckConstraint("ck_query_cache_labels_tenant", "tenant_id <> ''");
+
+                            t.HasCheckConstraint("ck_query_cache_labels_texts", "question <> '' AND cached_question <> ''");
+                        });
+                });
+
             modelBuilder.Entity("QueryCache.Data.TenantSizeRow", b =>
                 {
                     b.Property<string>("TenantId")
@@ -387,6 +542,33 @@ namespace QueryCache.Migrations.Migrations
                     b.ToTable("query_cache_text_embeddings", "askwealth");
                 });
 
+            modelBuilder.Entity("QueryCache.Data.WithdrawnRow", b =>
+                {
+                    b.Property<string>("TenantId")
+                        .HasColumnType("text")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<byte[]>("QueryHash")
+                        .HasColumnType("bytea")
+                        .HasColumnName("query_hash");
+
+                    b.Property<long>("EntryId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("entry_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at")
+                        .HasDefaultValueSql("now()");
+
+                    b.HasKey("TenantId", "QueryHash", "EntryId");
+
+                    b.HasIndex("TenantId", "EntryId");
+
+                    b.ToTable("query_cache_withdrawn", "askwealth");
+                });
+
             modelBuilder.Entity("QueryCache.Data.CacheHitRow", b =>
                 {
                     b.HasOne("QueryCache.Data.CacheEntryRow", null)
@@ -395,6 +577,16 @@ namespace QueryCache.Migrations.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_query_cache_hits_entry");
+                });
+
+            modelBuilder.Entity("QueryCache.Data.WithdrawnRow", b =>
+                {
+                    b.HasOne("QueryCache.Data.CacheEntryRow", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId", "EntryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_query_cache_withdrawn_entry");
                 });
 #pragma warning restore 612, 618
         }

@@ -7,10 +7,10 @@ namespace QueryCache.Correctness;
 /// <summary>
 /// Decides whether a candidate at or above the threshold is served: the lexical guard first (when the tenant has it on),
 /// then, in the grey zone below <see cref="QueryCacheOptions.VerifyBelowSimilarity"/>, the registered verifier, bounded by
-/// <see cref="QueryCacheOptions.VerifierTimeout"/> and fail-closed.
+/// <see cref="QueryCacheOptions.VerifierTimeout"/> and fail-closed. Each verdict is kept as a label for the learned decision.
 /// </summary>
-internal sealed class CandidateJudge(IOptions<QueryCacheOptions> options, QueryCacheMetrics metrics, ILogger<CandidateJudge> logger,
-    ICacheHitVerifier? verifier = null)
+internal sealed class CandidateJudge(IOptions<QueryCacheOptions> options, QueryCacheMetrics metrics, LabelRecorder labels,
+    ILogger<CandidateJudge> logger, ICacheHitVerifier? verifier = null)
 {
     private readonly QueryCacheOptions _options = options.Value;
 
@@ -34,6 +34,8 @@ internal sealed class CandidateJudge(IOptions<QueryCacheOptions> options, QueryC
         {
             var accepted = await verifier.VerifyAsync(candidate, timeout.Token).AsTask().WaitAsync(timeout.Token).ConfigureAwait(false);
             metrics.Verified(accepted ? "accepted" : "rejected");
+            labels.Record(new Label(candidate.Scope.TenantId, candidate.Scope.UserId, candidate.Question, candidate.CachedQuestion,
+                candidate.Similarity, accepted, "verifier", candidate.EntryId));
             return accepted ? null : CacheMissReason.VerifierRejected;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)

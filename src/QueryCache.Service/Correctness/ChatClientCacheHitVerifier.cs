@@ -24,6 +24,7 @@ public sealed class ChatClientCacheHitVerifier(IChatClient chatClient) : ICacheH
                 new ChatMessage(ChatRole.System, Instructions),
                 new ChatMessage(ChatRole.User,
                     $"New question: {candidate.Question}\nCached question: {candidate.CachedQuestion}\nCached answer: {candidate.CachedAnswer}\n" +
+                    (candidate.FreshAnswer is { } fresh ? $"An answer written just now for the new question: {fresh}\n" : "") +
                     "Does the cached answer answer the new question? YES or NO."),
             ],
             new ChatOptions { Temperature = 0, MaxOutputTokens = 3 }, cancellationToken).ConfigureAwait(false);

@@ -38,6 +38,65 @@ public enum CacheMissReason
 
     /// <summary>The grey-zone verifier failed or timed out; the candidate is refused (fail-closed).</summary>
     VerifierFailed,
+
+    /// <summary>
+    /// The learned decision: no candidate's estimated probability of being right was high enough for
+    /// <see cref="QueryCacheOptions.MaxFalseHitRate"/>.
+    /// </summary>
+    DecisionRefused,
+}
+
+/// <summary>What a user said of a served hit: the answer was right for their question, or it was not.</summary>
+public sealed record CacheFeedback
+{
+    /// <summary>Who asked (the tenant, and the user where known).</summary>
+    public required CacheScope Scope { get; init; }
+
+    /// <summary>The question that was answered from the cache.</summary>
+    public required string Question { get; init; }
+
+    /// <summary>The entry that answered it (<see cref="CacheHit.EntryId"/>).</summary>
+    public required long EntryId { get; init; }
+
+    /// <summary>The similarity it was served at (<see cref="CacheHit.Similarity"/>).</summary>
+    public required double Similarity { get; init; }
+
+    /// <summary>True when the answer was right for the question; false withdraws the entry for that question.</summary>
+    public required bool Right { get; init; }
+}
+
+/// <summary>What decides a tenant's candidates, and the labels behind it.</summary>
+public sealed record CacheDecision
+{
+    /// <summary><see cref="Mode"/> of a decision learned from labels.</summary>
+    public const string Learned = "learned";
+
+    /// <summary><see cref="Mode"/> when nothing has been learned (or <see cref="QueryCacheOptions.MaxFalseHitRate"/> is not set): threshold, guard, verifier.</summary>
+    public const string ThresholdAndGuard = "threshold_guard";
+
+    /// <summary><see cref="Learned"/> or <see cref="ThresholdAndGuard"/>.</summary>
+    public required string Mode { get; init; }
+
+    /// <summary>The tenant the fit is its own; null for the global fit (or none).</summary>
+    public string? FittedFor { get; init; }
+
+    /// <summary>Labels the fit was made from.</summary>
+    public int Labels { get; init; }
+
+    /// <summary>Of those, the ones that said the cached answer was right.</summary>
+    public int RightLabels { get; init; }
+
+    /// <summary>The false-hit rate it was fitted for (or is configured, when nothing is fitted).</summary>
+    public double? MaxFalseHitRate { get; init; }
+
+    /// <summary>The false-hit rate expected of what it serves, estimated on labels each fit did not see.</summary>
+    public double? ExpectedFalseHitRate { get; init; }
+
+    /// <summary>The lowest probability of being right it serves; null when it serves nothing.</summary>
+    public double? Cutoff { get; init; }
+
+    /// <summary>When it was fitted.</summary>
+    public DateTimeOffset? FittedAt { get; init; }
 }
 
 /// <summary>A candidate hit in the grey zone, for a verifier to judge.</summary>
@@ -57,6 +116,15 @@ public sealed record CacheHitCandidate
 
     /// <summary>Cosine similarity of the two questions.</summary>
     public required double Similarity { get; init; }
+
+    /// <summary>The entry whose answer would be served, where there is one.</summary>
+    public long? EntryId { get; init; }
+
+    /// <summary>
+    /// For an audit: the answer the pipeline gave just now for <see cref="Question"/>. The verifier then judges whether
+    /// the cached answer says the same; otherwise it judges the cached answer against the question alone.
+    /// </summary>
+    public string? FreshAnswer { get; init; }
 }
 
 /// <summary>

@@ -10,7 +10,7 @@ internal sealed record LabelledCandidate(double[] Features, bool GuardPassed, bo
 /// the fit did not see (inner cross-validation). The lexical guard still refuses what it refuses; the decision chooses
 /// among the rest.
 /// </summary>
-internal sealed record LearnedDecision(LogisticModel Model, double Cutoff, int Labels, int Positives)
+internal sealed record LearnedDecision(LogisticModel Model, double Cutoff, int Labels, int Positives, double ExpectedFalseHitRate)
 {
     /// <summary>Fewer labels than this, or fewer of either kind than <see cref="MinimumOfEach"/>, and no decision is learned.</summary>
     public const int MinimumLabels = 50;
@@ -41,7 +41,8 @@ internal sealed record LearnedDecision(LogisticModel Model, double Cutoff, int L
             }
         }
 
-        return new LearnedDecision(model, ChooseCutoff(labels, unseen, maxFalseHitRate), labels.Count, positives);
+        var (cutoff, expected) = ChooseCutoff(labels, unseen, maxFalseHitRate);
+        return new LearnedDecision(model, cutoff, labels.Count, positives, expected);
     }
 
     /// <summary>
@@ -49,10 +50,10 @@ internal sealed record LearnedDecision(LogisticModel Model, double Cutoff, int L
     /// <paramref name="maxFalseHitRate"/>: the mean of 1 − p over that set, with p predicted by fits that did not see the
     /// label (so the estimate is not flattered by the fit's own data). Above 1 — nothing served — when no set is.
     /// </summary>
-    private static double ChooseCutoff(IReadOnlyList<LabelledCandidate> labels, double[] probabilities, double maxFalseHitRate)
+    private static (double Cutoff, double Expected) ChooseCutoff(IReadOnlyList<LabelledCandidate> labels, double[] probabilities, double maxFalseHitRate)
     {
         var served = Enumerable.Range(0, labels.Count).Where(i => labels[i].GuardPassed).Select(i => probabilities[i]).OrderDescending().ToList();
-        var cutoff = double.PositiveInfinity;
+        var (cutoff, expected) = (double.PositiveInfinity, 0.0);
         var expectedWrong = 0.0;
         for (var k = 0; k < served.Count; k++)
         {
@@ -60,11 +61,11 @@ internal sealed record LearnedDecision(LogisticModel Model, double Cutoff, int L
             var tied = k + 1 < served.Count && served[k + 1] == served[k];
             if (!tied && expectedWrong <= maxFalseHitRate * (k + 1))
             {
-                cutoff = served[k];
+                (cutoff, expected) = (served[k], expectedWrong / (k + 1));
             }
         }
 
-        return cutoff;
+        return (cutoff, expected);
     }
 
     /// <summary>k folds with the same share of each label, the same on every run (a fixed shuffle).</summary>

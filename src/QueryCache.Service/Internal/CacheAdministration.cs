@@ -25,6 +25,9 @@ internal sealed class CacheAdministration(CacheDataSource database, LocalTier ti
             : InvalidateAsync("messages", LocalTier.AllTenants, CacheStatements.InvalidateMessages, new { Ids = ids }, cancellationToken);
     }
 
+    public Task<int> InvalidateEntryAsync(string tenantId, long entryId, CancellationToken cancellationToken) =>
+        InvalidateAsync("entry", tenantId, CacheStatements.InvalidateEntry, new { TenantId = tenantId, EntryId = entryId }, cancellationToken);
+
     public Task<int> InvalidateAllAsync(CancellationToken cancellationToken) =>
         InvalidateAsync("all", LocalTier.AllTenants, CacheStatements.InvalidateAll, null, cancellationToken);
 

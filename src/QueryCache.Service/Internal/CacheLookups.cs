@@ -17,6 +17,7 @@ internal sealed class CacheLookups(
     HitRecorder hits,
     QueryEmbedder embedder,
     CandidateJudge judge,
+    DecisionStore decisions,
     QueryCacheMetrics metrics,
     IOptions<QueryCacheOptions> options,
     TimeProvider timeProvider,
@@ -66,13 +67,10 @@ internal sealed class CacheLookups(
         }
 
         var embedding = query.Embedding.IsEmpty ? await embedder.EmbedAsync(query.Question!, cancellationToken).ConfigureAwait(false) : query.Embedding;
-        var nearest = await QueryAsync<Nearest>(scope, CacheStatements.Nearest, new
-        {
-            Embedding = new Vector(embedding),
-            scope.TenantId,
-            scope.UserId,
-            Model = _options.EmbeddingModel,
-        }, primaryOnly, cancellationToken).ConfigureAwait(false);
+        var learned = query.Question is null ? null : await decisions.ForTenantAsync(scope.TenantId, cancellationToken).ConfigureAwait(false);
+        var candidates = await CandidatesAsync(query, embedding, learned is null ? 1 : _options.DecisionCandidates, primaryOnly, cancellationToken)
+            .ConfigureAwait(false);
+        var nearest = candidates.FirstOrDefault();
         var threshold = query.SimilarityThreshold ?? nearest?.Threshold;
         var result = new CacheLookupResult
         {
@@ -81,7 +79,62 @@ internal sealed class CacheLookups(
             Threshold = threshold,
             Embedding = embedding,
         };
-        return (await DecideAsync(query, nearest, threshold, result, cancellationToken).ConfigureAwait(false), "vector");
+        return (learned is null
+            ? await DecideAsync(query, nearest, threshold, result, cancellationToken).ConfigureAwait(false)
+            : DecideLearned(query, candidates, learned.Decision, result), "vector");
+    }
+
+    /// <summary>The nearest entries, nearest first, without those withdrawn for the question; one row of settings when there are none.</summary>
+    private async Task<List<Nearest>> CandidatesAsync(CacheQuery query, ReadOnlyMemory<float> embedding, int k, bool primaryOnly,
+        CancellationToken cancellationToken) =>
+        await executor.ExecuteAsync(CacheOperation.Lookup, query.Scope.TenantId, ct => reads.ReadAsync(async (source, token) =>
+        {
+            using var connection = source.CreateConnection();
+            return (await connection.QueryAsync<Nearest>(new CommandDefinition(CacheStatements.Candidates, new
+            {
+                Embedding = new Vector(embedding),
+                query.Scope.TenantId,
+                query.Scope.UserId,
+                Model = _options.EmbeddingModel,
+                Hash = query.Question is { } question ? QueryText.Hash(question) : null,
+                K = k,
+            }, cancellationToken: token)).ConfigureAwait(false)).ToList();
+        }, primaryOnly, ct), [], cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// The learned decision: the first candidate, nearest first, that the guard lets through (where the tenant has it on)
+    /// and whose estimated probability of being right reaches the fit's cutoff; a per-call threshold still applies.
+    /// </summary>
+    private static CacheLookupResult DecideLearned(CacheQuery query, List<Nearest> candidates, LearnedDecision decision, CacheLookupResult result)
+    {
+        var nearest = candidates.FirstOrDefault();
+        if (nearest is null || !nearest.Enabled || nearest.EntryId is null)
+        {
+            return result with { MissReason = nearest is null ? CacheMissReason.Unavailable : !nearest.Enabled ? CacheMissReason.Disabled : CacheMissReason.NoEntry };
+        }
+
+        var asked = QuestionText.Parse(query.Question!);
+        CacheMissReason? firstRefusal = null;
+        double? nearestProbability = null;
+        foreach (var candidate in candidates.Where(c => c.EntryId is not null))
+        {
+            var cached = QuestionText.Parse(candidate.QueryText!);
+            var terms = candidate.ContrastTerms;
+            var refusal = candidate.GuardEnabled ? LexicalGuard.FirstReason(LexicalGuard.Signals(asked, cached, terms)) : null;
+            var probability = decision.Model.Probability(DecisionFeatures.Of(asked, cached, candidate.Similarity!.Value, terms));
+            nearestProbability ??= probability;
+            refusal ??= probability < decision.Cutoff ? CacheMissReason.DecisionRefused
+                : candidate.Similarity < query.SimilarityThreshold ? CacheMissReason.BelowThreshold
+                : null;
+            if (refusal is null)
+            {
+                return result with { Hit = candidate.ToHit(), RightProbability = probability };
+            }
+
+            firstRefusal ??= refusal;
+        }
+
+        return result with { MissReason = firstRefusal, RightProbability = nearestProbability };
     }
 
     /// <summary>The entry of the same normalized question: from the in-process tier when it has it, else from the database.</summary>
@@ -135,15 +188,7 @@ internal sealed class CacheLookups(
             return result with { MissReason = reason };
         }
 
-        var hit = new CacheHit
-        {
-            EntryId = nearest!.EntryId!.Value,
-            QueryText = nearest.QueryText!,
-            Answer = nearest.Answer!,
-            Similarity = nearest.Similarity!.Value,
-            UserMessageId = nearest.UserMessageId,
-            AssistantMessageId = nearest.AssistantMessageId,
-        };
+        var hit = nearest!.ToHit();
         if (query.Question is { } question)
         {
             reason = await judge.JudgeAsync(new CacheHitCandidate
@@ -153,6 +198,7 @@ internal sealed class CacheLookups(
                 CachedQuestion = hit.QueryText,
                 CachedAnswer = hit.Answer,
                 Similarity = hit.Similarity,
+                EntryId = hit.EntryId,
             }, nearest.GuardEnabled, nearest.ContrastTerms, cancellationToken).ConfigureAwait(false);
         }
 
@@ -179,7 +225,7 @@ internal sealed class CacheLookups(
         public DateTime? ExpiresAt { get; init; }
     }
 
-    /// <summary>The nearest entry of the scope (none: null columns) and the tenant's settings in force, in one row.</summary>
+    /// <summary>A candidate entry of the scope (none: null columns) and the tenant's settings in force, in one row.</summary>
     private sealed record Nearest
     {
         public long? EntryId { get; init; }
@@ -192,5 +238,15 @@ internal sealed class CacheLookups(
         public bool Enabled { get; init; }
         public bool GuardEnabled { get; init; }
         public string[] ContrastTerms { get; init; } = [];
+
+        public CacheHit ToHit() => new()
+        {
+            EntryId = EntryId!.Value,
+            QueryText = QueryText!,
+            Answer = Answer!,
+            Similarity = Similarity!.Value,
+            UserMessageId = UserMessageId,
+            AssistantMessageId = AssistantMessageId,
+        };
     }
 }

@@ -103,4 +103,16 @@ internal static partial class Log
 
     [LoggerMessage(1321, LogLevel.Information, "The in-process tier listens for invalidations again.")]
     public static partial void LocalTierListening(ILogger logger);
+
+    [LoggerMessage(1400, LogLevel.Warning, "{Count} labels for the learned decision were dropped (the database failed or too many were pending).")]
+    public static partial void LabelsDropped(ILogger logger, Exception? exception, int count);
+
+    [LoggerMessage(1401, LogLevel.Warning, "The learned decision of tenant {TenantId} could not be read; its lookups decide by threshold and guard meanwhile.")]
+    public static partial void DecisionUnavailable(ILogger logger, Exception exception, string tenantId);
+
+    [LoggerMessage(1402, LogLevel.Information, "Learned decision fitted for {Scope}: {Labels} labels, {Right} right; cutoff {Cutoff:0.000}, expected false-hit rate {Expected:P2}.")]
+    public static partial void DecisionFitted(ILogger logger, string scope, int labels, int right, double cutoff, double expected);
+
+    [LoggerMessage(1403, LogLevel.Warning, "An audit of tenant {TenantId} could not be judged; no label was recorded.")]
+    public static partial void AuditFailed(ILogger logger, Exception exception, string tenantId);
 }

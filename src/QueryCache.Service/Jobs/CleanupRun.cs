@@ -10,10 +10,11 @@ namespace QueryCache.Jobs;
 /// Indexes entries a store left unindexed (an instance that stopped before its background pass), then deletes expired
 /// entries and the least recently used over each tenant's cap and the global cap, in batches of
 /// <see cref="QueryCacheJobOptions.CleanupBatchSize"/>, and the embedding cache's expired vectors; after a large deletion vacuums, rebuilding the HNSW index first
-/// when that is cheaper than VACUUM's repair of the graph. The run's
+/// when that is cheaper than VACUUM's repair of the graph; last, refits the learned decisions that have new labels. The run's
 /// <see cref="QueryCacheJobStatus.Processed"/> is the number of entries deleted, also when it is interrupted.
 /// </summary>
-internal sealed class CleanupRun(JobRunner runner, QueryCacheMetrics metrics, IOptions<QueryCacheJobOptions> options, ILogger<CleanupRun> logger)
+internal sealed class CleanupRun(JobRunner runner, DecisionStore decisions, QueryCacheMetrics metrics, IOptions<QueryCacheJobOptions> options,
+    ILogger<CleanupRun> logger)
 {
     private readonly QueryCacheJobOptions _options = options.Value;
 
@@ -62,6 +63,8 @@ internal sealed class CleanupRun(JobRunner runner, QueryCacheMetrics metrics, IO
                     .ConfigureAwait(false);
             }
 
+            // The learned decisions whose labels changed since they were fitted.
+            await decisions.RefitStaleAsync(ct).ConfigureAwait(false);
             Log.CleanupFinished(logger, run.Status.Processed);
         }, cancellationToken);
 
