@@ -64,7 +64,8 @@ internal sealed class CliContext(TextWriter output, TextWriter error, TextReader
     /// The cache as a host would register it, with errors reported rather than swallowed (fail-open off: a CLI should
     /// say the database is down, not report a miss).
     /// </summary>
-    public async Task<ServiceProvider> ServicesAsync(ParseResult parse, CancellationToken cancellationToken, Action<QueryCacheJobOptions>? jobs = null)
+    public async Task<ServiceProvider> ServicesAsync(ParseResult parse, CancellationToken cancellationToken, Action<QueryCacheJobOptions>? jobs = null,
+        Action<QueryCacheOptions>? configure = null)
     {
         var settings = Settings(parse);
         await EnsureModelFitsAsync(settings, cancellationToken);
@@ -79,6 +80,7 @@ internal sealed class CliContext(TextWriter output, TextWriter error, TextReader
             options.BreakDuration = TimeSpan.Zero;
             options.LookupTimeout = TimeSpan.FromSeconds(30);
             options.StoreTimeout = TimeSpan.FromSeconds(30);
+            configure?.Invoke(options);
         });
         if (jobs is not null)
         {

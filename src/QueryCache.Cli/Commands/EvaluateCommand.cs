@@ -31,7 +31,10 @@ internal static class EvaluateCommand
         {
             Description = "The guard's contrast terms, separated by ';' (a|b is one term written two ways); default: the list the migrations seed; \"\" for none",
         };
-        var apply = new Option<bool>("--apply") { Description = "Write the recommended threshold to the config (global, or the tenant's with --tenant)" };
+        var apply = new Option<bool>("--apply")
+        {
+            Description = "Keep the pairs as labels and refit the learned decision at --max-false-hit-rate, and write the recommended threshold to the config (global, or the tenant's with --tenant)",
+        };
         var tenant = new Option<string?>("--tenant") { Description = "With --apply: the tenant whose threshold to set" };
         var command = new Command("evaluate", "Measure false hits and recall per threshold on labelled question pairs, and recommend a threshold.")
         {
@@ -94,7 +97,7 @@ internal static class EvaluateCommand
                 Print(context.OutputConsole, report, options);
             }
 
-            return parse.GetValue(apply) ? await ApplyAsync(context, parse, report, parse.GetValue(tenant), ct) : CliApp.Ok;
+            return parse.GetValue(apply) ? await ApplyAsync(context, parse, report, parse.GetValue(tenant), bound, ct) : CliApp.Ok;
         });
         return command;
     }
@@ -117,16 +120,22 @@ internal static class EvaluateCommand
         }
     }
 
-    private static async Task<int> ApplyAsync(CliContext context, ParseResult parse, EvaluationReport report, string? tenant, CancellationToken ct)
+    private static async Task<int> ApplyAsync(CliContext context, ParseResult parse, EvaluationReport report, string? tenant, double bound,
+        CancellationToken ct)
     {
+        await using var services = await context.ServicesAsync(parse, ct, configure: o => o.MaxFalseHitRate = bound);
+        var cache = services.GetRequiredService<QueryCacheService>();
+        var kept = await cache.AddLabelsAsync(report.Scored, tenant, ct);
+        var decision = await cache.FitDecisionAsync(tenant, ct);
+        await context.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"kept {kept} pairs as labels of {(tenant is null ? "every tenant" : "tenant " + tenant)}; decision: {DecisionCommand.Describe(decision)}"));
         if (report.RecommendedThreshold is not { } threshold)
         {
-            await context.Error.WriteLineAsync("No threshold meets the false-hit bound with hits left; nothing was applied.");
+            await context.Error.WriteLineAsync("No threshold meets the false-hit bound with hits left; the threshold was left as it is.");
             return CliApp.Miss;
         }
 
-        await using var services = await context.ServicesAsync(parse, ct);
-        await services.GetRequiredService<QueryCacheService>().UpdateConfigAsync(new CacheConfigUpdate { SimilarityThreshold = threshold }, tenant, ct);
+        await cache.UpdateConfigAsync(new CacheConfigUpdate { SimilarityThreshold = threshold }, tenant, ct);
         await context.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"applied similarity threshold {threshold:F2} to {(tenant is null ? "the global settings" : "tenant " + tenant)}."));
         return CliApp.Ok;

@@ -16,8 +16,13 @@ internal static class StatsCommand
         command.SetAction(async (parse, ct) =>
         {
             await using var services = await context.ServicesAsync(parse, ct);
-            var stats = await services.GetRequiredService<QueryCacheService>().GetCacheStatsAsync(parse.GetValue(tenant), ct);
+            var cache = services.GetRequiredService<QueryCacheService>();
+            var stats = await cache.GetCacheStatsAsync(parse.GetValue(tenant), ct);
             await context.Output.WriteLineAsync(parse.GetValue(json) ? JsonSerializer.Serialize(stats, CliJson.Indented) : Format(stats));
+            if (!parse.GetValue(json))
+            {
+                await context.Output.WriteLineAsync("  decision       " + DecisionCommand.Describe(await cache.GetDecisionAsync(parse.GetValue(tenant), ct)));
+            }
             return CliApp.Ok;
         });
         return command;

@@ -19,6 +19,9 @@ internal sealed record LearnedDecision(LogisticModel Model, double Cutoff, int L
 
     public const int Folds = 5;
 
+    /// <summary>Whatever the rate allows, a candidate more likely wrong than right is never served.</summary>
+    public const double MinimumProbability = 0.5;
+
     public bool Serve(double[] features, bool guardPassed) => guardPassed && Model.Probability(features) >= Cutoff;
 
     /// <summary>The fit, or null when the labels are too few or all of one kind to learn from.</summary>
@@ -48,7 +51,8 @@ internal sealed record LearnedDecision(LogisticModel Model, double Cutoff, int L
     /// <summary>
     /// The lowest probability whose served set (guard passed, probability at or above it) is expected to be wrong at most
     /// <paramref name="maxFalseHitRate"/>: the mean of 1 − p over that set, with p predicted by fits that did not see the
-    /// label (so the estimate is not flattered by the fit's own data). Above 1 — nothing served — when no set is.
+    /// label (so the estimate is not flattered by the fit's own data), and never below <see cref="MinimumProbability"/>.
+    /// Above 1 — nothing served — when no set is.
     /// </summary>
     private static (double Cutoff, double Expected) ChooseCutoff(IReadOnlyList<LabelledCandidate> labels, double[] probabilities, double maxFalseHitRate)
     {
@@ -59,7 +63,7 @@ internal sealed record LearnedDecision(LogisticModel Model, double Cutoff, int L
         {
             expectedWrong += 1 - served[k];
             var tied = k + 1 < served.Count && served[k + 1] == served[k];
-            if (!tied && expectedWrong <= maxFalseHitRate * (k + 1))
+            if (!tied && served[k] >= MinimumProbability && expectedWrong <= maxFalseHitRate * (k + 1))
             {
                 (cutoff, expected) = (served[k], expectedWrong / (k + 1));
             }
