@@ -11,6 +11,13 @@ if [ -z "${QUERYCACHE_TEST_CONNECTION:-}" ]; then
 fi
 export QUERYCACHE_TEST_CONNECTION
 
+# The evaluation report is checked in a real headless browser (Debian's Chromium).
+if ! command -v chromium >/dev/null; then
+  echo "installing chromium for the report test" >&2
+  as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+  as_root apt-get update -qq >&2 && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+fi
+
 dotnet tool restore >/dev/null
 dotnet build QueryCache.sln -c Release -warnaserror -v quiet -nologo
 

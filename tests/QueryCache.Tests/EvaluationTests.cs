@@ -124,4 +124,54 @@ public sealed class EvaluationTests(DatabaseFixture database) : DatabaseTest(dat
             Assert.Contains(report.Scored, s => s.Pair.Category == category && s.GuardRefusal is not null);
         }
     }
+
+    [Fact]
+    public async Task The_report_page_renders_in_a_real_headless_browser()
+    {
+        var page = Path.Combine(Path.GetTempPath(), $"querycache-report-{Guid.NewGuid():N}.html");
+        var run = await CliAsync(null, "evaluate", "--pairs", ProjectPairs, "--max-false-hit-rate", "0.02", "--report", page);
+        Assert.True(run.ExitCode == 0, run.Error);
+        var html = await File.ReadAllTextAsync(page);
+        Assert.Contains("id=\"learned\"", html);
+        Assert.Equal(3, System.Text.RegularExpressions.Regex.Count(html, "<svg "));
+
+        var chromium = Environment.GetEnvironmentVariable("QUERYCACHE_CHROMIUM") ?? "/usr/bin/chromium";
+        Assert.True(File.Exists(chromium), $"No Chromium at {chromium}: install Debian's chromium (eng/test.sh does) or set QUERYCACHE_CHROMIUM.");
+        var screenshot = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "artifacts", "test-results", "evaluation-report.png");
+        Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
+        File.Delete(screenshot);
+        var dom = await RunChromiumAsync(chromium, "--dump-dom", page);
+        Assert.Contains("Learned decision", dom);
+        Assert.Contains("recall against false-hit rate", dom, StringComparison.OrdinalIgnoreCase);
+        await RunChromiumAsync(chromium, $"--screenshot={screenshot}", page);
+        Assert.True(new FileInfo(screenshot).Length > 20_000, "the screenshot is nearly empty");
+        File.Delete(page);
+    }
+
+    private static async Task<string> RunChromiumAsync(string chromium, string action, string page)
+    {
+        var profile = Directory.CreateTempSubdirectory("querycache-chromium-").FullName;
+        var start = new System.Diagnostics.ProcessStartInfo(chromium)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in new[]
+                 {
+                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--hide-scrollbars", "--window-size=1240,1100", $"--user-data-dir={profile}", action,
+                     new Uri(page).AbsoluteUri,
+                 })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        _ = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        Directory.Delete(profile, recursive: true);
+        return await output;
+    }
 }

@@ -18,6 +18,8 @@ internal static class EvaluateCommand
     {
         var pairs = new Option<FileInfo>("--pairs") { Description = "CSV question_a,question_b,label,category (label 1: the answer cached for a is right for b)", Required = true };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
+        var reportFile = new Option<FileInfo?>("--report") { Description = "Also write an HTML page with the charts (false-hit rate and recall by threshold, similarity histograms, the learned decision beside the best static one)" };
+        var ablation = new Option<bool>("--ablation") { Description = "Also print the learned decision's operating point with each group of features left out" };
         var train = new Option<FileInfo?>("--train")
         {
             Description = "Labelled pairs (same CSV) to fit the learned decision on; without it the decision is cross-validated within --pairs",
@@ -38,7 +40,7 @@ internal static class EvaluateCommand
         var tenant = new Option<string?>("--tenant") { Description = "With --apply: the tenant whose threshold to set" };
         var command = new Command("evaluate", "Measure false hits and recall per threshold on labelled question pairs, and recommend a threshold.")
         {
-            pairs, train, json, maxFalseHitRate, contrastTerms, apply, tenant,
+            pairs, train, json, reportFile, ablation, maxFalseHitRate, contrastTerms, apply, tenant,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -68,6 +70,12 @@ internal static class EvaluateCommand
             var report = await CliProgress.RunAsync(context, report => CacheEvaluation.EvaluateAsync(labelled, generator, settings.ModelName, options,
                 new SynchronousProgress<(int Done, int Total)>(p => report(p.Done, p.Total, $"evaluate: {p.Done}/{p.Total} questions embedded")), ct));
 
+            if (parse.GetValue(reportFile) is { } page)
+            {
+                await File.WriteAllTextAsync(page.FullName, EvaluationReportPage.Render(report, options, parse.GetValue(pairs)!.Name), ct);
+                await context.Error.WriteLineAsync($"report: {page.FullName}");
+            }
+
             if (parse.GetValue(json))
             {
                 await context.Output.WriteLineAsync(JsonSerializer.Serialize(new
@@ -95,6 +103,10 @@ internal static class EvaluateCommand
             else
             {
                 Print(context.OutputConsole, report, options);
+                if (parse.GetValue(ablation))
+                {
+                    PrintAblation(context.OutputConsole, report, bound);
+                }
             }
 
             return parse.GetValue(apply) ? await ApplyAsync(context, parse, report, parse.GetValue(tenant), bound, ct) : CliApp.Ok;
@@ -157,6 +169,14 @@ internal static class EvaluateCommand
         console.WriteLine(report.RecommendedThreshold is { } t
             ? string.Create(CultureInfo.InvariantCulture, $"recommended threshold: {t:F2} (the lowest whose false-hit rate with the guard is at most {options.MaxFalseHitRate:P1})")
             : "recommended threshold: none meets the bound with hits left");
+        var op = report.OperatingPoint;
+        console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"learned decision at a false-hit rate of {options.MaxFalseHitRate:P1} ({op.Mode}, {(op.CrossValidated ? $"cross-validated, {op.Folds} folds" : "fitted on --train")}): " +
+            $"{op.Hits} hits, {op.FalseHits} false, false-hit rate {op.FalseHitRate:P1} (at most {op.FalseHitRateUpper95:P1} with 95 % confidence), recall {op.Recall:F2}"));
+        console.WriteLine(report.Baseline is { } b
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"best static decision within {options.MaxFalseHitRate:P1}: threshold {b.Threshold:F2}{(b.Guard ? " + guard" : "")}, {b.Hits} hits, {b.FalseHits} false, recall {b.Recall:F2}")
+            : string.Create(CultureInfo.InvariantCulture, $"best static decision within {options.MaxFalseHitRate:P1}: none (no threshold keeps its false hits that low)"));
         foreach (var threshold in new[] { QueryCacheSchema.DefaultSimilarityThreshold, report.RecommendedThreshold }.OfType<double>().Distinct())
         {
             var byCategory = new Table().Border(TableBorder.Simple).AddColumns("category", "label", "pairs", $"hits at {F2(threshold)}", "hits with guard");
@@ -168,6 +188,23 @@ internal static class EvaluateCommand
 
             console.Write(byCategory);
         }
+    }
+
+    private static void PrintAblation(IAnsiConsole console, EvaluationReport report, double bound)
+    {
+        var labels = report.Scored.Select(s => new Correctness.LabelledCandidate(s.Features, s.GuardRefusal is null, s.Pair.SameAnswer)).ToList();
+        var table = new Table().Border(TableBorder.Simple).AddColumns("learned decision", "hits", "false", "false-hit rate", "upper 95 %", "recall");
+        table.AddRow([.. Point("all features", report.OperatingPoint)]);
+        foreach (var (group, point) in Correctness.OperatingPoints.Ablation(labels, bound))
+        {
+            table.AddRow([.. Point("without " + group, point)]);
+        }
+
+        console.Write(table);
+
+        static string[] Point(string name, OperatingPoint p) =>
+            [name, Count(p.Hits), Count(p.FalseHits), p.FalseHitRate.ToString("P1", CultureInfo.InvariantCulture),
+                p.FalseHitRateUpper95.ToString("P1", CultureInfo.InvariantCulture), F2(p.Recall)];
     }
 
     private static string[] Cells(EvaluationRow row) =>

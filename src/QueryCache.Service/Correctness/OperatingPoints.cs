@@ -31,6 +31,27 @@ internal static class OperatingPoints
         return Point(test, [.. test.Select(l => Serve(decision, l))], decision is not null, crossValidated: false, folds: 0);
     }
 
+    /// <summary>The features in groups, as <see cref="Ablation"/> removes them.</summary>
+    public static readonly (string Group, string[] Features)[] FeatureGroups =
+    [
+        ("similarity", ["similarity", "similarity_above_0_9"]),
+        ("guard signals", ["guard_numbers", "guard_negation", "guard_opposite_action", "guard_person", "guard_time", "guard_contrast_term"]),
+        ("content words", ["content_overlap", "content_one_side", "content_replaced"]),
+        ("word order", ["word_order", "word_pairs", "roles_swapped", "numbers_reordered"]),
+        ("length", ["length_ratio"]),
+    ];
+
+    /// <summary>What each group of features buys: the cross-validated operating point with the group left out.</summary>
+    public static IReadOnlyList<(string Group, OperatingPoint Point)> Ablation(IReadOnlyList<LabelledCandidate> labels, double maxFalseHitRate) =>
+    [
+        .. FeatureGroups.Select(group =>
+        {
+            var left = group.Features.Select(f => Array.IndexOf(DecisionFeatures.Names, f)).ToHashSet();
+            var without = labels.Select(l => l with { Features = [.. l.Features.Select((v, i) => left.Contains(i) ? 0 : v)] }).ToList();
+            return (group.Group, CrossValidated(without, maxFalseHitRate));
+        }),
+    ];
+
     private static bool Serve(LearnedDecision? decision, LabelledCandidate label) =>
         decision?.Serve(label.Features, label.GuardPassed) ?? (label.GuardPassed && label.Features[0] >= FallbackThreshold);
 
