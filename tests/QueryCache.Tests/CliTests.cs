@@ -58,7 +58,7 @@ public sealed class CliTests(DatabaseFixture database) : DatabaseTest(database)
     [Fact]
     public async Task Every_command_has_help()
     {
-        foreach (var command in new[] { "migrate", "backfill", "cleanup", "stats", "config", "lookup", "invalidate", "quickstart", "message-triggers" })
+        foreach (var command in new[] { "migrate", "backfill", "cleanup", "stats", "config", "lookup", "invalidate", "quickstart", "message-triggers", "decision" })
         {
             var run = await RunAsync(null, "", command, "--help");
             Assert.Equal(0, run.ExitCode);
