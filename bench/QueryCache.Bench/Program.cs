@@ -32,15 +32,7 @@ root.SetAction(async (parse, ct) =>
     if (parse.GetValue(embeddingOption))
     {
         Console.WriteLine($"QueryCache benchmark: {LocalEmbeddingGenerator.ModelName} in process, {Environment.ProcessorCount} cores, command: eng/bench.sh {string.Join(' ', args)}");
-        var embedding = await EmbeddingRun.RunAsync(Path.Combine("eval", "askwealth-pairs.csv"), ct);
-        foreach (var (key, value) in embedding)
-        {
-            Console.WriteLine($"  {key,-48} {Format(value)}");
-        }
-
-        Directory.CreateDirectory(Path.Combine("artifacts", "bench"));
-        await File.WriteAllTextAsync(Path.Combine("artifacts", "bench", $"embedding-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}.json"),
-            JsonSerializer.Serialize(embedding, new JsonSerializerOptions { WriteIndented = true }), ct);
+        await PrintAndSaveAsync("embedding", await EmbeddingRun.RunAsync(Path.Combine("eval", "askwealth-pairs.csv"), ct), ct);
         return 0;
     }
 
@@ -70,15 +62,7 @@ root.SetAction(async (parse, ct) =>
             return 2;
         }
 
-        var figures = await ScaleOutRun.RunAsync(settings, standby, sizes[0], parse.GetValue(clientsOption));
-        foreach (var (key, value) in figures)
-        {
-            Console.WriteLine($"  {key,-48} {Format(value)}");
-        }
-
-        Directory.CreateDirectory(Path.Combine("artifacts", "bench"));
-        await File.WriteAllTextAsync(Path.Combine("artifacts", "bench", $"scale-out-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}.json"),
-            JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true }), ct);
+        await PrintAndSaveAsync("scale-out", await ScaleOutRun.RunAsync(settings, standby, sizes[0], parse.GetValue(clientsOption)), ct);
         return 0;
     }
 
@@ -111,6 +95,19 @@ root.SetAction(async (parse, ct) =>
     return results.SelectMany(r => r.Checks).All(c => c.Met) ? 0 : 1;
 });
 return await root.Parse(args).InvokeAsync();
+
+// One figure a line on the console, and the lot as JSON in artifacts/bench/NAME-TIME.json.
+static async Task PrintAndSaveAsync(string name, Dictionary<string, object> figures, CancellationToken ct)
+{
+    foreach (var (key, value) in figures)
+    {
+        Console.WriteLine($"  {key,-48} {Format(value)}");
+    }
+
+    Directory.CreateDirectory(Path.Combine("artifacts", "bench"));
+    await File.WriteAllTextAsync(Path.Combine("artifacts", "bench", $"{name}-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}.json"),
+        JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true }), ct);
+}
 
 static string Format(object value) => value switch
 {

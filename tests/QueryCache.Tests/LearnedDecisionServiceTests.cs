@@ -215,8 +215,11 @@ public sealed class LearnedDecisionServiceTests(DatabaseFixture database) : Data
                 ? new ScoredPair(new LabelledPair(a, a, true, "same"), 0.95 + (rng.NextDouble() * 0.05), null)
                 : new ScoredPair(new LabelledPair(a, $"Where is the {topics[(i + 3) % 10]} office {i}?", false, "other"), 0.3 + (rng.NextDouble() * 0.3), null);
         });
-        await cache.AddLabelsAsync(labels);
-        Assert.Equal(CacheDecision.Learned, (await cache.FitDecisionAsync()).Mode);
+        await cache.AddLabelsAsync(labels, "acme");
+        var fit = await cache.FitDecisionAsync("acme");
+        Assert.Equal((CacheDecision.Learned, "acme", 120), (fit.Mode, fit.FittedFor, fit.Labels));
+        // Another tenant has no labels of its own, and there is no global fit: threshold and guard decide there.
+        Assert.Equal(CacheDecision.ThresholdAndGuard, (await cache.GetDecisionAsync("globex")).Mode);
 
         var rngVectors = new Random(3);
         var query = Vectors.Random(rngVectors);
