@@ -89,7 +89,10 @@ public sealed class QueryCacheOptions
     [MaxLength(200)]
     public string EmbeddingModel { get; set; } = "";
 
-    /// <summary>How long a lookup may take before it counts as a miss (or fails, when <see cref="FailOpen"/> is off).</summary>
+    /// <summary>
+    /// How long a whole lookup may take — embedding the question, the exact-match and the vector statements — before it
+    /// counts as a miss (or fails with a <see cref="TimeoutException"/>, when <see cref="FailOpen"/> is off).
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
     public TimeSpan LookupTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
 

@@ -24,7 +24,7 @@ public sealed class QueryCacheService : IQueryCacheService
     private readonly AuditRunner _audits;
     private readonly CacheDataSource _database;
     private readonly int _dimensions;
-    private readonly SingleFlight<(string Tenant, string? User, string Question), CachedAnswer> _flights = new();
+    private readonly SingleFlight<FlightKey, CachedAnswer> _flights = new();
 
     internal QueryCacheService(CacheLookups lookups, CacheWriter writer, CacheAdministration administration, HitRecorder hits,
         MissCoordinator misses, BackfillRun backfill, CleanupRun cleanup, DecisionStore decisions, LabelRecorder labels, AuditRunner audits,

@@ -16,7 +16,7 @@ internal sealed class SemanticCachingChatClient(
     ILogger<SemanticCachingChatClient> logger)
     : DelegatingChatClient(innerClient)
 {
-    private readonly SingleFlight<(string Tenant, string? User, string Question), ChatResponse> _flights = new();
+    private readonly SingleFlight<FlightKey, ChatResponse> _flights = new();
 
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
         CancellationToken cancellationToken = default)

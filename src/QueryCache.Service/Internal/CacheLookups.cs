@@ -34,21 +34,48 @@ internal sealed class CacheLookups(
     public long Misses => Interlocked.Read(ref _misses);
 
     /// <summary>
-    /// Looks <paramref name="query"/> up; its arguments are already checked. <paramref name="primaryOnly"/> reads the
-    /// primary even when there is a standby (to see a store made a moment ago).
+    /// Looks <paramref name="query"/> up; its arguments are already checked. The whole lookup — the embedding included —
+    /// has <see cref="QueryCacheOptions.LookupTimeout"/>: past it the caller has a miss (or, with fail-open off, a
+    /// <see cref="TimeoutException"/>). <paramref name="primaryOnly"/> reads the primary even when there is a standby (to
+    /// see a store made a moment ago); <paramref name="counted"/> false leaves it out of the lookup counters (a re-check).
     /// </summary>
-    public async Task<CacheLookupResult> LookupAsync(CacheQuery query, CancellationToken cancellationToken, bool primaryOnly = false)
+    public async Task<CacheLookupResult> LookupAsync(CacheQuery query, CancellationToken cancellationToken, bool primaryOnly = false, bool counted = true)
     {
         var started = timeProvider.GetTimestamp();
-        var (result, path) = await FindAsync(query, primaryOnly, cancellationToken).ConfigureAwait(false);
+        CacheLookupResult result;
+        string path;
+        using (var timeout = new CancellationTokenSource(_options.LookupTimeout, timeProvider))
+        using (var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token))
+        {
+            try
+            {
+                (result, path) = await FailOpenExecutor.Abandonable(FindAsync(query, primaryOnly, budget.Token), budget.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                metrics.Error(CacheOperation.Lookup);
+                Log.TimedOut(logger, CacheOperation.Lookup, query.Scope.TenantId, _options.LookupTimeout.TotalMilliseconds);
+                if (!_options.FailOpen)
+                {
+                    throw new TimeoutException($"The lookup did not finish within LookupTimeout ({_options.LookupTimeout.TotalMilliseconds} ms), embedding included.");
+                }
+
+                (result, path) = (new CacheLookupResult { MissReason = CacheMissReason.Unavailable, Embedding = query.Embedding }, "timeout");
+            }
+        }
+
         var elapsed = timeProvider.GetElapsedTime(started);
         if (result.Hit is { } hit)
         {
             hits.Record(query.Scope.TenantId, hit.EntryId);
         }
 
-        metrics.Lookup(result, elapsed, path);
-        Interlocked.Increment(ref result.Hit is null ? ref _misses : ref _hits);
+        if (counted)
+        {
+            metrics.Lookup(result, elapsed, path);
+            Interlocked.Increment(ref result.Hit is null ? ref _misses : ref _hits);
+        }
+
         Log.Lookup(logger, result.Hit is null ? "miss" : "hit", query.Scope.TenantId, path, elapsed.TotalMilliseconds, result.NearestSimilarity,
             result.MissReason);
         return result;

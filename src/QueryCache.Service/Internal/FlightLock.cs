@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
@@ -23,17 +24,17 @@ internal sealed class FlightLock(CacheDataSource database, IOptions<QueryCacheOp
     private readonly QueryCacheOptions _options = options.Value;
 
     /// <summary>
-    /// Holds the lock of <paramref name="question"/> in <paramref name="scope"/> once no other instance does, or gives up
-    /// after <see cref="QueryCacheOptions.SingleFlightWait"/>; the lease is empty when the lock is off or was not had.
+    /// Holds the lock of <paramref name="flight"/> once no other instance does, or gives up after
+    /// <see cref="QueryCacheOptions.SingleFlightWait"/>; the lease is empty when the lock is off or was not had.
     /// </summary>
-    public async Task<FlightLease> AcquireAsync(CacheScope scope, string question, CancellationToken cancellationToken)
+    public async Task<FlightLease> AcquireAsync(FlightKey flight, CancellationToken cancellationToken)
     {
         if (_options.SingleFlightWait <= TimeSpan.Zero)
         {
             return FlightLease.None;
         }
 
-        var key = Key(scope, _options.EmbeddingModel, question);
+        var key = Key(flight, _options.EmbeddingModel);
         NpgsqlConnection? connection = null;
         try
         {
@@ -47,7 +48,7 @@ internal sealed class FlightLock(CacheDataSource database, IOptions<QueryCacheOp
         {
             if (ex is not PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable })
             {
-                Log.FlightLockFailed(logger, ex, scope.TenantId);
+                Log.FlightLockFailed(logger, ex, flight.TenantId);
             }
 
             await DisposeAsync(connection).ConfigureAwait(false);
@@ -60,9 +61,10 @@ internal sealed class FlightLock(CacheDataSource database, IOptions<QueryCacheOp
         }
     }
 
-    /// <summary>The lock key: 64 bits of SHA-256 over the tenant, the user, the model and the normalized question.</summary>
-    internal static long Key(CacheScope scope, string model, string question) => BinaryPrimitives.ReadInt64BigEndian(SHA256.HashData(
-        Encoding.UTF8.GetBytes($"{scope.TenantId}\0{scope.UserId}\0{model}\0{QueryText.Normalize(question)}")));
+    /// <summary>The lock key: 64 bits of SHA-256 over the tenant, the user, the model, the normalized question and the threshold.</summary>
+    internal static long Key(FlightKey flight, string model) => BinaryPrimitives.ReadInt64BigEndian(SHA256.HashData(
+        Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
+            $"{flight.TenantId}\0{flight.UserId}\0{model}\0{flight.Question}\0{flight.Threshold:R}"))));
 
     private static ValueTask DisposeAsync(NpgsqlConnection? connection) => connection?.DisposeAsync() ?? ValueTask.CompletedTask;
 

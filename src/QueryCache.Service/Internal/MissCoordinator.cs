@@ -11,19 +11,25 @@ internal sealed class MissCoordinator(CacheLookups lookups, FlightLock flightLoc
     /// <paramref name="answered"/> for the entry the re-check finds, else <paramref name="compute"/> (given the re-check,
     /// whose embedding it can store); <paramref name="query"/> carries the question and, once embedded, its embedding.
     /// </summary>
-    public Task<T> RunAsync<T>(SingleFlight<(string Tenant, string? User, string Question), T> flights, CacheQuery query, Func<CacheHit, T> answered,
+    public Task<T> RunAsync<T>(SingleFlight<FlightKey, T> flights, CacheQuery query, Func<CacheHit, T> answered,
         Func<CacheLookupResult, CancellationToken, Task<T>> compute, CancellationToken cancellationToken)
     {
         var (scope, question) = (query.Scope, query.Question!);
-        return flights.RunAsync((scope.TenantId, scope.UserId, QueryText.Normalize(question)), async flightToken =>
+        // Everything that changes the answer is in the key: callers asking at another threshold do not share a flight.
+        var key = new FlightKey(scope.TenantId, scope.UserId, QueryText.Normalize(question), query.SimilarityThreshold);
+        return flights.RunAsync(key, async flightToken =>
         {
             // Held by another instance until it has stored its answer.
-            var lease = await flightLock.AcquireAsync(scope, question, flightToken).ConfigureAwait(false);
+            var lease = await flightLock.AcquireAsync(key, flightToken).ConfigureAwait(false);
             await using (lease.ConfigureAwait(false))
             {
-                var recheck = await lookups.LookupAsync(query, flightToken, primaryOnly: true).ConfigureAwait(false);
+                // Not a lookup of the caller's: it is not counted again.
+                var recheck = await lookups.LookupAsync(query, flightToken, primaryOnly: true, counted: false).ConfigureAwait(false);
                 return recheck.Hit is { } hit ? answered(hit) : await compute(recheck, flightToken).ConfigureAwait(false);
             }
         }, cancellationToken);
     }
 }
+
+/// <summary>What identifies a flight: the scope, the normalized question and the threshold asked for.</summary>
+internal readonly record struct FlightKey(string TenantId, string? UserId, string Question, double? Threshold);
