@@ -102,4 +102,10 @@ public interface IQueryCacheService
 
     /// <summary>What decides a tenant's candidates (or the global fit's, with null), and the labels behind it.</summary>
     Task<CacheDecision> GetDecisionAsync(string? tenantId = null, CancellationToken cancellationToken = default);
+
+    /// <summary>The current or last backfill (on any instance), null before the first.</summary>
+    Task<QueryCacheJobStatus?> GetBackfillStatusAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The current or last cleanup (on any instance), null before the first.</summary>
+    Task<QueryCacheJobStatus?> GetCleanupStatusAsync(CancellationToken cancellationToken = default);
 }

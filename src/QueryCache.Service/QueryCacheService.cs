@@ -23,13 +23,15 @@ public sealed class QueryCacheService : IQueryCacheService
     private readonly LabelRecorder _labels;
     private readonly AuditRunner _audits;
     private readonly CacheDataSource _database;
+    private readonly JobStateStore _jobStates;
     private readonly int _dimensions;
     private readonly SingleFlight<FlightKey, CachedAnswer> _flights = new();
 
     internal QueryCacheService(CacheLookups lookups, CacheWriter writer, CacheAdministration administration, HitRecorder hits,
         MissCoordinator misses, BackfillRun backfill, CleanupRun cleanup, DecisionStore decisions, LabelRecorder labels, AuditRunner audits,
-        CacheDataSource database, IOptions<QueryCacheOptions> options)
+        CacheDataSource database, JobStateStore jobStates, IOptions<QueryCacheOptions> options)
     {
+        _jobStates = jobStates;
         _decisions = decisions;
         _labels = labels;
         _audits = audits;
@@ -168,6 +170,14 @@ public sealed class QueryCacheService : IQueryCacheService
         await _hits.FlushAsync(cancellationToken).ConfigureAwait(false);
         return await _cleanup.RunAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <inheritdoc />
+    public Task<QueryCacheJobStatus?> GetBackfillStatusAsync(CancellationToken cancellationToken = default) =>
+        _jobStates.ReadAsync(MaintenanceJob.Backfill, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<QueryCacheJobStatus?> GetCleanupStatusAsync(CancellationToken cancellationToken = default) =>
+        _jobStates.ReadAsync(MaintenanceJob.Cleanup, cancellationToken);
 
     /// <inheritdoc />
     public async Task<bool> ReportAsync(CacheFeedback feedback, CancellationToken cancellationToken = default)

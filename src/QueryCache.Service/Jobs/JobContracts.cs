@@ -1,4 +1,3 @@
-using Quartz;
 
 namespace QueryCache;
 
@@ -31,7 +30,7 @@ public enum JobRunStatus
     Failed,
 }
 
-/// <summary>What a backfill or cleanup run did, or is doing; read it with <see cref="IQueryCacheJobs"/>.</summary>
+/// <summary>What a backfill or cleanup run did, or is doing; read it with <see cref="IQueryCacheService.GetBackfillStatusAsync"/> and <see cref="IQueryCacheService.GetCleanupStatusAsync"/>.</summary>
 public sealed record QueryCacheJobStatus
 {
     /// <summary>The job: <c>backfill</c> or <c>cleanup</c>.</summary>
@@ -95,40 +94,6 @@ public sealed record QueryCacheJobStatus
     public TimeSpan? EstimatedRemaining => Status == JobRunStatus.Running && Total is { } total && Rate > 0
         ? TimeSpan.FromSeconds(Math.Max(0, total - Processed) / Rate)
         : null;
-}
-
-/// <summary>Triggers the cache's Quartz jobs now and reads their last run. Registered by <c>AddQueryCacheJobs</c>.</summary>
-public interface IQueryCacheJobs
-{
-    /// <summary>Fires the backfill job (on whichever instance's scheduler picks it up); returns at once.</summary>
-    /// <param name="request">Which pairs to backfill; null for all.</param>
-    /// <param name="cancellationToken">Cancels the trigger, not the job.</param>
-    Task TriggerBackfillAsync(BackfillRequest? request = null, CancellationToken cancellationToken = default);
-
-    /// <summary>Fires the cleanup job; returns at once.</summary>
-    /// <param name="cancellationToken">Cancels the trigger, not the job.</param>
-    Task TriggerCleanupAsync(CancellationToken cancellationToken = default);
-
-    /// <summary>The current or last backfill, null before the first.</summary>
-    /// <param name="cancellationToken">Cancels the read.</param>
-    Task<QueryCacheJobStatus?> GetBackfillStatusAsync(CancellationToken cancellationToken = default);
-
-    /// <summary>The current or last cleanup, null before the first.</summary>
-    /// <param name="cancellationToken">Cancels the read.</param>
-    Task<QueryCacheJobStatus?> GetCleanupStatusAsync(CancellationToken cancellationToken = default);
-}
-
-/// <summary>The Quartz keys of the cache's jobs and of the cleanup's schedule.</summary>
-public static class QueryCacheJobKeys
-{
-    /// <summary>The backfill job (durable, fired on demand).</summary>
-    public static readonly JobKey Backfill = new("querycache-backfill", "querycache");
-
-    /// <summary>The cleanup job.</summary>
-    public static readonly JobKey Cleanup = new("querycache-cleanup", "querycache");
-
-    /// <summary>The cleanup's cron trigger (<see cref="QueryCacheJobOptions.CleanupSchedule"/>).</summary>
-    public static readonly TriggerKey CleanupSchedule = new("querycache-cleanup-schedule", "querycache");
 }
 
 /// <summary>Another instance (or call) is running the same job; this one did nothing.</summary>

@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
-using Quartz;
 
 namespace QueryCache;
 
@@ -53,13 +52,6 @@ public sealed partial class QueryCacheJobOptions : IValidatableObject
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (!string.IsNullOrWhiteSpace(CleanupSchedule) && !CronExpression.TryParse(CleanupSchedule, default, out _))
-        {
-            yield return new ValidationResult(
-                $"CleanupSchedule '{CleanupSchedule}' is not a Quartz cron expression (seconds minutes hours day-of-month month day-of-week, for example \"0 0/15 * * * ?\"); leave it empty for on-demand cleanup only.",
-                [nameof(CleanupSchedule)]);
-        }
-
         if (!string.IsNullOrWhiteSpace(IndexBuildMemory) && !MemorySize().IsMatch(IndexBuildMemory))
         {
             yield return new ValidationResult(

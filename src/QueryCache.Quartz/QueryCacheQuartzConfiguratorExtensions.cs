@@ -72,7 +72,7 @@ public static class QueryCacheQuartzConfiguratorExtensions
     private static IQuartzBuilder AddJobsAndSchedule(this IQuartzBuilder quartz)
     {
         quartz.Services.AddOptions<QueryCacheJobOptions>().ValidateOnStart();
-        quartz.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<QueryCacheJobOptions>, QueryCacheJobOptionsValidator>());
+        quartz.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<QueryCacheJobOptions>, CleanupScheduleValidator>());
         quartz.Services.TryAddSingleton<IQueryCacheJobs, QueryCacheJobTrigger>();
         quartz.AddJob<QueryCacheBackfillJob>(job => job.WithIdentity(QueryCacheJobKeys.Backfill).StoreDurably()
             .WithDescription("Caches the answered questions of the app's history (askwealth.v_cached_qa_pairs)."));
