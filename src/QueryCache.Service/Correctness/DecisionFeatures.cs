@@ -22,9 +22,12 @@ internal static class DecisionFeatures
     public static double[] Of(string asked, string cached, double similarity, IReadOnlyList<string> contrastTerms) =>
         Of(QuestionText.Parse(asked), QuestionText.Parse(cached), similarity, contrastTerms);
 
-    public static double[] Of(QuestionText asked, QuestionText cached, double similarity, IReadOnlyList<string> contrastTerms)
+    public static double[] Of(QuestionText asked, QuestionText cached, double similarity, IReadOnlyList<string> contrastTerms) =>
+        Of(asked, cached, similarity, LexicalGuard.Signals(asked, cached, contrastTerms));
+
+    /// <summary>The features, with the guard's signals already known.</summary>
+    public static double[] Of(QuestionText asked, QuestionText cached, double similarity, GuardSignals signals)
     {
-        var signals = LexicalGuard.Signals(asked, cached, contrastTerms);
         var a = Content(asked);
         var c = Content(cached);
         var shared = a.Intersect(c, StringComparer.Ordinal).Count();

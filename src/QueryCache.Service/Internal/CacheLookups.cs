@@ -147,8 +147,9 @@ internal sealed class CacheLookups(
         {
             var cached = QuestionText.Parse(candidate.QueryText!);
             var terms = candidate.ContrastTerms;
-            var refusal = candidate.GuardEnabled ? LexicalGuard.FirstReason(LexicalGuard.Signals(asked, cached, terms)) : null;
-            var probability = decision.Model.Probability(DecisionFeatures.Of(asked, cached, candidate.Similarity!.Value, terms));
+            var signals = LexicalGuard.Signals(asked, cached, terms);
+            var refusal = candidate.GuardEnabled ? LexicalGuard.FirstReason(signals) : null;
+            var probability = decision.Model.Probability(DecisionFeatures.Of(asked, cached, candidate.Similarity!.Value, signals));
             nearestProbability ??= probability;
             refusal ??= probability < decision.Cutoff ? CacheMissReason.DecisionRefused
                 : candidate.Similarity < query.SimilarityThreshold ? CacheMissReason.BelowThreshold

@@ -85,8 +85,8 @@ internal sealed class DecisionStore(CacheDataSource database, CacheAdministratio
             var tenantTerms = await TermsAsync(row.TenantId ?? "", terms, cancellationToken).ConfigureAwait(false);
             var asked = QuestionText.Parse(row.Question);
             var cached = QuestionText.Parse(row.CachedQuestion);
-            labels.Add(new LabelledCandidate(DecisionFeatures.Of(asked, cached, row.Similarity, tenantTerms),
-                LexicalGuard.FirstReason(LexicalGuard.Signals(asked, cached, tenantTerms)) is null, row.IsRight));
+            var signals = LexicalGuard.Signals(asked, cached, tenantTerms);
+            labels.Add(new LabelledCandidate(DecisionFeatures.Of(asked, cached, row.Similarity, signals), LexicalGuard.FirstReason(signals) is null, row.IsRight));
         }
 
         var decision = LearnedDecision.Fit(labels, rate);
