@@ -171,6 +171,20 @@ public sealed record CachedAnswer
     internal static CachedAnswer From(CacheHit hit) => new() { Answer = hit.Answer, FromCache = true, Hit = hit };
 }
 
+/// <summary>What <see cref="IQueryCacheService.GetOrAddAsync{T}"/> returns: the cache's hit, or what the pipeline produced.</summary>
+/// <typeparam name="T">What the pipeline produces (an answer's text, a chat response...).</typeparam>
+public sealed record CacheResult<T>
+{
+    /// <summary>The entry that answered; null when the pipeline ran.</summary>
+    public CacheHit? Hit { get; init; }
+
+    /// <summary>What the pipeline produced; default when the cache answered.</summary>
+    public T? Value { get; init; }
+
+    /// <summary>True when the cache answered.</summary>
+    public bool FromCache => Hit is not null;
+}
+
 /// <summary>A lookup: the question, its embedding, or both.</summary>
 public sealed record CacheQuery
 {

@@ -34,6 +34,17 @@ public interface IQueryCacheService
         double? similarityThreshold = null, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// The general get-or-add: the cache's hit for <paramref name="query"/> (its question is required), or else what
+    /// <paramref name="pipeline"/> produces, whose answer (<paramref name="answerToStore"/>; null: not to be cached, an
+    /// error or a tool call, say) is stored for next time. Concurrent misses of the same scope, question, threshold and
+    /// <typeparamref name="T"/> share one run of the pipeline, in the process and across instances, after one more look
+    /// on the primary (which does not count as a lookup). The whole lookup has <see cref="QueryCacheOptions.LookupTimeout"/>;
+    /// with <see cref="QueryCacheOptions.FailOpen"/> a failed lookup is a miss and a failed store is dropped with a warning.
+    /// </summary>
+    Task<CacheResult<T>> GetOrAddAsync<T>(CacheQuery query, Func<CancellationToken, Task<T>> pipeline, Func<T, string?> answerToStore,
+        TimeSpan? timeToLive = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Stores an answered question and returns its entry id; 0 when it was not stored: refused by the admission policy
     /// (a time-relative question, by default), or dropped after a database failure with fail-open on.
     /// </summary>

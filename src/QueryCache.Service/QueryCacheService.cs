@@ -25,7 +25,8 @@ public sealed class QueryCacheService : IQueryCacheService
     private readonly CacheDataSource _database;
     private readonly JobStateStore _jobStates;
     private readonly int _dimensions;
-    private readonly SingleFlight<FlightKey, CachedAnswer> _flights = new();
+    // One single-flight table per kind of pipeline result: a chat response is not an answer's text.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Type, object> _flights = new();
 
     internal QueryCacheService(CacheLookups lookups, CacheWriter writer, CacheAdministration administration, HitRecorder hits,
         MissCoordinator misses, BackfillRun backfill, CleanupRun cleanup, DecisionStore decisions, LabelRecorder labels, AuditRunner audits,
@@ -87,26 +88,52 @@ public sealed class QueryCacheService : IQueryCacheService
     public async Task<CachedAnswer> GetOrAddAsync(string question, CacheScope scope, Func<CancellationToken, Task<string>> answerFactory,
         double? similarityThreshold = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(answerFactory);
-        var query = TextQuery(question, scope, similarityThreshold);
+        var result = await GetOrAddAsync(TextQuery(question, scope, similarityThreshold), answerFactory, answer => answer, null, cancellationToken)
+            .ConfigureAwait(false);
+        return result.Hit is { } hit ? CachedAnswer.From(hit) : new CachedAnswer { Answer = result.Value!, FromCache = false };
+    }
+
+    /// <inheritdoc />
+    public async Task<CacheResult<T>> GetOrAddAsync<T>(CacheQuery query, Func<CancellationToken, Task<T>> pipeline, Func<T, string?> answerToStore,
+        TimeSpan? timeToLive = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(pipeline);
+        ArgumentNullException.ThrowIfNull(answerToStore);
+        Check.Scope(query.Scope);
+        Check.Text(query.Question, "question", QueryCacheSchema.MaxQueryTextLength);
+        Check.Threshold(query.SimilarityThreshold);
+        Check.TimeToLive(timeToLive);
+        if (!query.Embedding.IsEmpty)
+        {
+            Check.Embedding(query.Embedding, _dimensions);
+        }
+
         var first = await _lookups.LookupAsync(query, cancellationToken).ConfigureAwait(false);
         if (first.Hit is { } hit)
         {
             return _audits.ShouldAudit()
-                ? await _audits.RunAsync(query, hit, answerFactory, cancellationToken).ConfigureAwait(false)
-                : CachedAnswer.From(hit);
+                ? new CacheResult<T> { Value = await _audits.RunAsync(query, hit, pipeline, answerToStore, cancellationToken).ConfigureAwait(false) }
+                : new CacheResult<T> { Hit = hit };
         }
 
-        return await _misses.RunAsync(_flights, query with { Embedding = first.Embedding }, CachedAnswer.From, async (recheck, flightToken) =>
+        var flights = (SingleFlight<FlightKey, CacheResult<T>>)_flights.GetOrAdd(typeof(T), _ => new SingleFlight<FlightKey, CacheResult<T>>());
+        return await _misses.RunAsync(flights, query with { Embedding = first.Embedding }, h => new CacheResult<T> { Hit = h }, async (recheck, flightToken) =>
         {
-            var answer = await answerFactory(flightToken).ConfigureAwait(false);
-            if (!string.IsNullOrWhiteSpace(answer) && answer.Length <= QueryCacheSchema.MaxAnswerLength)
+            var value = await pipeline(flightToken).ConfigureAwait(false);
+            if (answerToStore(value) is { } answer && !string.IsNullOrWhiteSpace(answer) && answer.Length <= QueryCacheSchema.MaxAnswerLength)
             {
-                await _writer.AddAsync(new CacheEntry { Scope = scope, QueryText = question, Answer = answer, Embedding = recheck.Embedding }, flightToken)
-                    .ConfigureAwait(false);
+                await _writer.AddAfterMissAsync(new CacheEntry
+                {
+                    Scope = query.Scope,
+                    QueryText = query.Question!,
+                    Answer = answer,
+                    Embedding = recheck.Embedding,
+                    TimeToLive = timeToLive,
+                }, flightToken).ConfigureAwait(false);
             }
 
-            return new CachedAnswer { Answer = answer, FromCache = false };
+            return new CacheResult<T> { Value = value };
         }, cancellationToken).ConfigureAwait(false);
     }
 

@@ -30,8 +30,7 @@ public static class QueryCacheAIExtensions
         Check.Threshold(options.SimilarityThreshold);
         Check.TimeToLive(options.TimeToLive);
         return builder.Use((inner, services) => new SemanticCachingChatClient(inner, Required<IQueryCacheService>(services, nameof(UseSemanticCache)),
-            Required<MissCoordinator>(services, nameof(UseSemanticCache)), Required<QueryCacheMetrics>(services, nameof(UseSemanticCache)), options,
-            Logger<SemanticCachingChatClient>(services)));
+            Required<QueryCacheMetrics>(services, nameof(UseSemanticCache)), options, Logger<SemanticCachingChatClient>(services)));
     }
 
     /// <summary>

@@ -12,43 +12,50 @@ namespace QueryCache.AI;
 /// and a cache that fails only costs the cache: the inner client answers.
 /// </summary>
 internal sealed class SemanticCachingChatClient(
-    IChatClient innerClient, IQueryCacheService cache, MissCoordinator misses, QueryCacheMetrics metrics, SemanticCacheOptions options,
-    ILogger<SemanticCachingChatClient> logger)
+    IChatClient innerClient, IQueryCacheService cache, QueryCacheMetrics metrics, SemanticCacheOptions cacheOptions, ILogger<SemanticCachingChatClient> logger)
     : DelegatingChatClient(innerClient)
 {
-    private readonly SingleFlight<FlightKey, ChatResponse> _flights = new();
-
+    /// <summary>An adapter over <see cref="IQueryCacheService.GetOrAddAsync{T}"/>: the cache's one miss protocol and failure policy.</summary>
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
         CancellationToken cancellationToken = default)
     {
         var request = Prepare(messages, options, streaming: false);
-        var first = request.Scope is null ? null : await LookupAsync(request, default, cancellationToken).ConfigureAwait(false);
-        if (first is null)
+        if (request.Scope is null)
         {
             return await base.GetResponseAsync(messages, request.InnerOptions, cancellationToken).ConfigureAwait(false);
         }
 
-        if (first.Hit is { } hit)
+        var result = await cache.GetOrAddAsync(Query(request, default),
+            ct => base.GetResponseAsync(messages, request.InnerOptions, ct), Cacheable, cacheOptions.TimeToLive, cancellationToken).ConfigureAwait(false);
+        metrics.ChatRequest(result.FromCache ? "hit" : "miss", streaming: false);
+        if (result.Hit is { } hit)
         {
-            metrics.ChatRequest("hit", streaming: false);
             return Answered(hit);
         }
 
-        metrics.ChatRequest("miss", streaming: false);
-        return await misses.RunAsync(_flights, Query(request, first.Embedding), Answered, async (_, flightToken) =>
+        var response = result.Value!;
+        (response.AdditionalProperties ??= [])[SemanticCacheProperties.Hit] = false;
+        return response;
+    }
+
+    /// <summary>The text to store of a response, or null when it must not be served to anyone else.</summary>
+    private string? Cacheable(ChatResponse response)
+    {
+        if (NotCacheable(response) is { } reason)
         {
-            var response = await base.GetResponseAsync(messages, request.InnerOptions, flightToken).ConfigureAwait(false);
-            await StoreAsync(request, first.Embedding, response, flightToken).ConfigureAwait(false);
-            (response.AdditionalProperties ??= [])[SemanticCacheProperties.Hit] = false;
-            return response;
-        }, cancellationToken).ConfigureAwait(false);
+            Log.ChatResponseNotCached(logger, reason);
+            return null;
+        }
+
+        return response.Text;
     }
 
     public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages,
         ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var request = Prepare(messages, options, streaming: true);
-        var first = request.Scope is null ? null : await LookupAsync(request, default, cancellationToken).ConfigureAwait(false);
+        // The cache's failure policy answers for the lookup (with FailOpen, a failure is a miss), as for GetResponseAsync.
+        var first = request.Scope is null ? null : await cache.LookupAsync(Query(request, default), cancellationToken).ConfigureAwait(false);
         if (first?.Hit is { } hit)
         {
             metrics.ChatRequest("hit", streaming: true);
@@ -101,10 +108,10 @@ internal sealed class SemanticCachingChatClient(
         var scope = chatOptions.GetCacheScope();
         var innerOptions = scope is null ? chatOptions : WithoutScope(chatOptions!);
         var reason = scope is null ? "no_scope"
-            : chatOptions!.Tools is { Count: > 0 } && !options.CacheRequestsWithTools ? "tools"
-            : chatOptions.ConversationId is not null && !options.CacheRequestsInConversations ? "conversation"
+            : chatOptions!.Tools is { Count: > 0 } && !cacheOptions.CacheRequestsWithTools ? "tools"
+            : chatOptions.ConversationId is not null && !cacheOptions.CacheRequestsInConversations ? "conversation"
             : null;
-        var question = reason is null ? options.QuestionSelector(messages, chatOptions) : null;
+        var question = reason is null ? cacheOptions.QuestionSelector(messages, chatOptions) : null;
         if (reason is null && string.IsNullOrWhiteSpace(question))
         {
             reason = "no_question";
@@ -124,27 +131,12 @@ internal sealed class SemanticCachingChatClient(
         return new Request(scope, question!, innerOptions);
     }
 
-    /// <summary>The lookup; null when the cache could not answer (the request then passes through).</summary>
-    private async Task<CacheLookupResult?> LookupAsync(Request request, ReadOnlyMemory<float> embedding, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await cache.LookupAsync(Query(request, embedding), cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            // The database is covered by the service's fail-open policy; this is the rest (the embedding call, say).
-            Log.ChatCacheFailed(logger, ex);
-            return null;
-        }
-    }
-
     private CacheQuery Query(Request request, ReadOnlyMemory<float> embedding) => new()
     {
         Scope = request.Scope!,
         Question = request.Question,
         Embedding = embedding,
-        SimilarityThreshold = options.SimilarityThreshold,
+        SimilarityThreshold = cacheOptions.SimilarityThreshold,
     };
 
     private async Task StoreAsync(Request request, ReadOnlyMemory<float> embedding, ChatResponse response, CancellationToken cancellationToken)
@@ -164,7 +156,7 @@ internal sealed class SemanticCachingChatClient(
                 QueryText = request.Question,
                 Answer = response.Text,
                 Embedding = embedding,
-                TimeToLive = options.TimeToLive,
+                TimeToLive = cacheOptions.TimeToLive,
             }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

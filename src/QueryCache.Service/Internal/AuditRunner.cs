@@ -21,16 +21,16 @@ internal sealed class AuditRunner(LabelRecorder labels, QueryEmbedder embedder, 
     public bool ShouldAudit() => _options.AuditShare > 0 && Random.Shared.NextDouble() < _options.AuditShare;
 
     /// <summary>Runs the pipeline for <paramref name="query"/> instead of serving <paramref name="hit"/>, and judges the hit in the background.</summary>
-    public async Task<CachedAnswer> RunAsync(CacheQuery query, CacheHit hit, Func<CancellationToken, Task<string>> answerFactory,
+    public async Task<T> RunAsync<T>(CacheQuery query, CacheHit hit, Func<CancellationToken, Task<T>> pipeline, Func<T, string?> answerOf,
         CancellationToken cancellationToken)
     {
-        var fresh = await answerFactory(cancellationToken).ConfigureAwait(false);
-        if (!string.IsNullOrWhiteSpace(fresh))
+        var value = await pipeline(cancellationToken).ConfigureAwait(false);
+        if (answerOf(value) is { } fresh && !string.IsNullOrWhiteSpace(fresh))
         {
             _ = Task.Run(() => JudgeAsync(query, hit, fresh), CancellationToken.None);
         }
 
-        return new CachedAnswer { Answer = fresh, FromCache = false };
+        return value;
     }
 
     private async Task JudgeAsync(CacheQuery query, CacheHit hit, string fresh)

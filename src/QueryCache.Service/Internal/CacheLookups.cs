@@ -62,6 +62,13 @@ internal sealed class CacheLookups(
 
                 (result, path) = (new CacheLookupResult { MissReason = CacheMissReason.Unavailable, Embedding = query.Embedding }, "timeout");
             }
+            catch (Exception ex) when (_options.FailOpen && ex is not OperationCanceledException)
+            {
+                // Not the database (the executor answers for that): the embedding generator, say. A failed read is a miss.
+                metrics.Error(CacheOperation.Lookup);
+                Log.Failed(logger, ex, CacheOperation.Lookup, query.Scope.TenantId);
+                (result, path) = (new CacheLookupResult { MissReason = CacheMissReason.Unavailable, Embedding = query.Embedding }, "failed");
+            }
         }
 
         var elapsed = timeProvider.GetElapsedTime(started);

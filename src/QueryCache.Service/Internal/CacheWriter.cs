@@ -21,6 +21,25 @@ internal sealed class CacheWriter(
 {
     private readonly QueryCacheOptions _options = options.Value;
 
+    /// <summary>
+    /// Stores what a pipeline answered after a miss: with <see cref="QueryCacheOptions.FailOpen"/>, anything that fails
+    /// here (the embedding, say; the database is covered by <see cref="AddAsync"/>) drops the entry with a warning, so the
+    /// caller still gets the answer it waited for.
+    /// </summary>
+    public async Task<long> AddAfterMissAsync(CacheEntry entry, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await AddAsync(entry, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (_options.FailOpen && ex is not OperationCanceledException)
+        {
+            metrics.Error(CacheOperation.Store);
+            Log.Failed(logger, ex, CacheOperation.Store, entry.Scope.TenantId);
+            return 0;
+        }
+    }
+
     /// <summary>The entry's id, or 0 when the admission policy refused it or a database failure dropped it (fail-open).</summary>
     public async Task<long> AddAsync(CacheEntry entry, CancellationToken cancellationToken)
     {
