@@ -49,9 +49,6 @@ internal sealed partial class QuestionText
         return new QuestionText(words.Where(w => w != "#n").Select(Stem).ToArray(), quantities, numbers);
     }
 
-    /// <summary>Whether the stemmed phrase (words separated by spaces, already stemmed) occurs in the question.</summary>
-    public bool Contains(string stemmedPhrase) => Joined.Contains(" " + stemmedPhrase + " ", StringComparison.Ordinal);
-
     /// <summary>The stem of each word of <paramref name="phrase"/>, joined by spaces.</summary>
     public static string StemPhrase(string phrase) =>
         string.Join(' ', Word().Matches(Normalize(phrase)).Select(m => Stem(m.Value)));

@@ -66,7 +66,10 @@ internal sealed class CacheDataSource : IAsyncDisposable
         }
     }
 
-    /// <summary>Lets Dapper pass <see cref="Vector"/> parameters to Npgsql's pgvector plugin (binary).</summary>
+    /// <summary>
+    /// Lets Dapper pass <see cref="Vector"/> parameters to Npgsql's pgvector plugin (binary). Pgvector.Dapper does this,
+    /// but NuGet does not serve it to these machines; it would replace this class.
+    /// </summary>
     private sealed class VectorTypeHandler : SqlMapper.TypeHandler<Vector>
     {
         public override Vector Parse(object value) => (Vector)value;

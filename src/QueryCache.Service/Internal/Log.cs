@@ -92,8 +92,6 @@ internal static partial class Log
     [LoggerMessage(1301, LogLevel.Information, "The read replica answers lookups again.")]
     public static partial void StandbyRecovered(ILogger logger);
 
-    [LoggerMessage(1310, LogLevel.Debug, "Waiting for another instance that answers the same question (tenant {TenantId}).")]
-    public static partial void FlightWaiting(ILogger logger, string tenantId);
 
     [LoggerMessage(1311, LogLevel.Warning, "The cross-instance lock for a question of tenant {TenantId} could not be taken; this instance answers it itself.")]
     public static partial void FlightLockFailed(ILogger logger, Exception exception, string tenantId);

@@ -43,7 +43,10 @@ internal sealed class QueryEmbedder(IOptions<QueryCacheOptions> options, IEmbedd
     /// <summary>Throws the explanation below when no generator is registered.</summary>
     public void EnsureGenerator() => _ = Generator;
 
-    private IEmbeddingGenerator<string, Embedding<float>> Generator => generator ?? throw new InvalidOperationException(
-        "No IEmbeddingGenerator<string, Embedding<float>> is registered, so the cache cannot embed text itself. " +
-        "Register one (Microsoft.Extensions.AI), or pass the embedding you computed.");
+    private IEmbeddingGenerator<string, Embedding<float>> Generator => generator ?? throw new NoEmbeddingGeneratorException();
 }
+
+/// <summary>A host that asks the cache to embed text without registering a generator: a mistake to fix, never a miss.</summary>
+internal sealed class NoEmbeddingGeneratorException() : InvalidOperationException(
+    "No IEmbeddingGenerator<string, Embedding<float>> is registered, so the cache cannot embed text itself. " +
+    "Register one (Microsoft.Extensions.AI, or AddQueryCacheLocalEmbeddings()), or pass the embedding you computed.");

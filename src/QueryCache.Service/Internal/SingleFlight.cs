@@ -12,9 +12,6 @@ internal sealed class SingleFlight<TKey, TResult>
 {
     private readonly ConcurrentDictionary<TKey, Flight> _flights = new();
 
-    /// <summary>How many runs are in flight (for tests and diagnostics).</summary>
-    public int Count => _flights.Count;
-
     public async Task<TResult> RunAsync(TKey key, Func<CancellationToken, Task<TResult>> work, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
