@@ -62,7 +62,7 @@ internal sealed class CacheLookups(
 
                 (result, path) = (new CacheLookupResult { MissReason = CacheMissReason.Unavailable, Embedding = query.Embedding }, "timeout");
             }
-            catch (Exception ex) when (_options.FailOpen && ex is not (OperationCanceledException or NoEmbeddingGeneratorException))
+            catch (Exception ex) when (_options.FailOpen && ex is not OperationCanceledException && !QueryEmbedder.IsNoGenerator(ex))
             {
                 // Not the database (the executor answers for that): the embedding generator, say. A failed read is a miss.
                 metrics.Error(CacheOperation.Lookup);

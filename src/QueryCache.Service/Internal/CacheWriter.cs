@@ -32,7 +32,7 @@ internal sealed class CacheWriter(
         {
             return await AddAsync(entry, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (_options.FailOpen && ex is not (OperationCanceledException or NoEmbeddingGeneratorException))
+        catch (Exception ex) when (_options.FailOpen && ex is not OperationCanceledException && !QueryEmbedder.IsNoGenerator(ex))
         {
             metrics.Error(CacheOperation.Store);
             Log.Failed(logger, ex, CacheOperation.Store, entry.Scope.TenantId);

@@ -43,10 +43,19 @@ internal sealed class QueryEmbedder(IOptions<QueryCacheOptions> options, IEmbedd
     /// <summary>Throws the explanation below when no generator is registered.</summary>
     public void EnsureGenerator() => _ = Generator;
 
-    private IEmbeddingGenerator<string, Embedding<float>> Generator => generator ?? throw new NoEmbeddingGeneratorException();
-}
+    private IEmbeddingGenerator<string, Embedding<float>> Generator => generator ?? throw NoGenerator();
 
-/// <summary>A host that asks the cache to embed text without registering a generator: a mistake to fix, never a miss.</summary>
-internal sealed class NoEmbeddingGeneratorException() : InvalidOperationException(
-    "No IEmbeddingGenerator<string, Embedding<float>> is registered, so the cache cannot embed text itself. " +
-    "Register one (Microsoft.Extensions.AI, or AddQueryCacheLocalEmbeddings()), or pass the embedding you computed.");
+    /// <summary>Whether <paramref name="exception"/> says no generator is registered: a mistake to fix, never a miss.</summary>
+    public static bool IsNoGenerator(Exception exception) => exception.Data.Contains(NoGeneratorMark);
+
+    private const string NoGeneratorMark = "QueryCache.NoEmbeddingGenerator";
+
+    private static InvalidOperationException NoGenerator()
+    {
+        var exception = new InvalidOperationException(
+            "No IEmbeddingGenerator<string, Embedding<float>> is registered, so the cache cannot embed text itself. " +
+            "Register one (Microsoft.Extensions.AI, or AddQueryCacheLocalEmbeddings()), or pass the embedding you computed.");
+        exception.Data[NoGeneratorMark] = true;
+        return exception;
+    }
+}
