@@ -139,6 +139,15 @@ internal static partial class CacheStatements
 
     public const string TryLock = "SELECT pg_try_advisory_lock(@Key)";
 
+    /// <summary>Waits for an advisory lock at most @Timeout (a lock_timeout for this transaction only).</summary>
+    public const string Lock = "SELECT set_config('lock_timeout', @Timeout, true); SELECT pg_advisory_lock(@Key)";
+
+    /// <summary>The in-process tier's notification connection: named, listening on the invalidation channel.</summary>
+    public const string ListenForInvalidations = $"SET application_name = 'querycache-tier'; LISTEN {QueryCacheSchema.InvalidationChannel}";
+
+    /// <summary>A round trip that proves a connection is alive.</summary>
+    public const string Heartbeat = "SELECT 1";
+
     public const string Unlock = "SELECT pg_advisory_unlock(@Key)";
 
     private const string JobStateColumns = $"""

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
-using Dapper;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -18,8 +17,6 @@ namespace QueryCache.Internal;
 internal sealed class FlightLock(CacheDataSource database, IOptions<QueryCacheOptions> options, ILogger<FlightLock> logger)
 {
     // set_config(..., true) lasts for the batch's implicit transaction: the wait is bounded, the session keeps no setting.
-    private const string Acquire = "SELECT set_config('lock_timeout', @Timeout, true); SELECT pg_advisory_lock(@Key)";
-    private const string Release = "SELECT pg_advisory_unlock(@Key)";
 
     private readonly QueryCacheOptions _options = options.Value;
 
@@ -39,9 +36,7 @@ internal sealed class FlightLock(CacheDataSource database, IOptions<QueryCacheOp
         try
         {
             connection = await database.Primary.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await connection.ExecuteAsync(new CommandDefinition(Acquire,
-                new { Timeout = $"{(long)_options.SingleFlightWait.TotalMilliseconds}ms", Key = key }, commandTimeout: 0,
-                cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await AdvisoryLock.AcquireAsync(connection, key, _options.SingleFlightWait, cancellationToken).ConfigureAwait(false);
             return new FlightLease(connection, key);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && FailOpenExecutor.IsDatabaseFailure(ex))
@@ -82,11 +77,7 @@ internal sealed class FlightLock(CacheDataSource database, IOptions<QueryCacheOp
 
             try
             {
-                await connection.ExecuteAsync(Release, new { Key = key }).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (FailOpenExecutor.IsDatabaseFailure(ex))
-            {
-                // The connection died, and the server released its locks with it.
+                await AdvisoryLock.ReleaseAsync(connection, key).ConfigureAwait(false);
             }
             finally
             {

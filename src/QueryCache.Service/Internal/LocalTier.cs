@@ -131,7 +131,7 @@ internal sealed class LocalTier : IAsyncDisposable
             {
                 connection = await _database.Primary.OpenConnectionAsync(stopping).ConfigureAwait(false);
                 connection.Notification += (_, e) => Invalidate(e.Payload, "invalidated");
-                await ExecuteAsync(connection, $"SET application_name = 'querycache-tier'; LISTEN {QueryCacheSchema.InvalidationChannel}", stopping)
+                await ExecuteAsync(connection, CacheStatements.ListenForInvalidations, stopping)
                     .ConfigureAwait(false);
                 _listening = true;
                 Log.LocalTierListening(_logger);
@@ -139,7 +139,7 @@ internal sealed class LocalTier : IAsyncDisposable
                 {
                     if (!await connection.WaitAsync(Heartbeat, stopping).ConfigureAwait(false))
                     {
-                        await ExecuteAsync(connection, "SELECT 1", stopping).ConfigureAwait(false);
+                        await ExecuteAsync(connection, CacheStatements.Heartbeat, stopping).ConfigureAwait(false);
                     }
                 }
             }

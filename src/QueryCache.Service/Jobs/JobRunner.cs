@@ -28,7 +28,10 @@ internal sealed class JobRunner(CacheDataSource database, ILogger<JobRunner> log
     {
         var connection = await database.Primary.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var connectionScope = connection.ConfigureAwait(false);
-        await AdvisoryLock.AcquireAsync(connection, job, cancellationToken).ConfigureAwait(false);
+        if (!await AdvisoryLock.TryAcquireAsync(connection, job.LockKey, cancellationToken).ConfigureAwait(false))
+        {
+            throw new QueryCacheJobBusyException(job.Name);
+        }
         try
         {
             var run = new JobRun(connection, await start(connection, cancellationToken).ConfigureAwait(false));
@@ -53,7 +56,7 @@ internal sealed class JobRunner(CacheDataSource database, ILogger<JobRunner> log
         }
         finally
         {
-            await AdvisoryLock.ReleaseAsync(connection, job).ConfigureAwait(false);
+            await AdvisoryLock.ReleaseAsync(connection, job.LockKey).ConfigureAwait(false);
         }
     }
 
