@@ -46,5 +46,5 @@ internal static class DecisionCommand
         ? string.Create(CultureInfo.InvariantCulture,
             $"{(decision.Mode == CacheDecision.Learned ? "learned" : "fitted, not in force (MaxFalseHitRate not set)")} ({(decision.FittedFor is null ? "global fit" : "fit of tenant " + decision.FittedFor)}: {decision.Labels} labels, {decision.RightLabels} right; " +
             $"expected false-hit rate {decision.ExpectedFalseHitRate:P1} for {decision.MaxFalseHitRate:P1}; {(decision.Cutoff is { } c ? $"serves from p = {c:F3}" : "serves nothing yet")}; fitted {decision.FittedAt:u})")
-        : $"threshold + guard (nothing learned yet{(decision.Labels > 0 ? string.Create(CultureInfo.InvariantCulture, $": {decision.Labels} labels, {decision.RightLabels} right, need {Correctness.LearnedDecision.MinimumLabels} with {Correctness.LearnedDecision.MinimumOfEach} of each") : "")})";
+        : $"threshold + guard (nothing learned yet{(decision.Labels > 0 ? string.Create(CultureInfo.InvariantCulture, $": {decision.Labels} labels, {decision.RightLabels} right, need {CacheDecision.MinimumLabels} with {CacheDecision.MinimumOfEachKind} of each") : "")})";
 }

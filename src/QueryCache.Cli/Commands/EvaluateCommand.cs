@@ -192,10 +192,9 @@ internal static class EvaluateCommand
 
     private static void PrintAblation(IAnsiConsole console, EvaluationReport report, double bound)
     {
-        var labels = report.Scored.Select(s => new Correctness.LabelledCandidate(s.Features, s.GuardRefusal is null, s.Pair.SameAnswer)).ToList();
         var table = new Table().Border(TableBorder.Simple).AddColumns("learned decision", "hits", "false", "false-hit rate", "upper 95 %", "recall");
         table.AddRow([.. Point("all features", report.OperatingPoint)]);
-        foreach (var (group, point) in Correctness.OperatingPoints.Ablation(labels, bound))
+        foreach (var (group, point) in CacheEvaluation.Ablate(report, bound))
         {
             table.AddRow([.. Point("without " + group, point)]);
         }

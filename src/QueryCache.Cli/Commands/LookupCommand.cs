@@ -49,7 +49,7 @@ internal static class LookupCommand
             }
 
             var nearest = Lookup.NearestSimilarity is { } similarity ? similarity.ToString("F3", CultureInfo.InvariantCulture) : "none";
-            var reason = Lookup.MissReason is { } r ? Internal.QueryCacheMetrics.TagValue(r) : "miss";
+            var reason = Lookup.MissReason is { } r ? System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(r.ToString()) : "miss";
             return string.Create(CultureInfo.InvariantCulture,
                 $"MISS nearest similarity {nearest} (threshold {threshold}; {reason}) in {Elapsed.TotalMilliseconds:F1} ms{(Lookup.NearestQueryText is { } text ? "\n  nearest: " + text : "")}");
         }

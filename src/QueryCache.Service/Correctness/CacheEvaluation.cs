@@ -80,6 +80,20 @@ public static class CacheEvaluation
         };
     }
 
+    /// <summary>
+    /// What each group of the learned decision's features buys: its cross-validated operating point on the report's
+    /// pairs with the group left out (similarity, guard signals, content words, word order, length).
+    /// </summary>
+    /// <param name="report">A report of <see cref="EvaluateAsync"/>.</param>
+    /// <param name="maxFalseHitRate">The false-hit rate accepted.</param>
+    /// <returns>One operating point per group, in that order.</returns>
+    public static IReadOnlyList<FeatureAblation> Ablate(EvaluationReport report, double maxFalseHitRate)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var labels = report.Scored.Select(ToCandidate).ToList();
+        return [.. OperatingPoints.Ablation(labels, maxFalseHitRate).Select(a => new FeatureAblation(a.Group, a.Point))];
+    }
+
     /// <summary>The first question is the cached one, the second the one asked now.</summary>
     private static List<ScoredPair> Score(IReadOnlyList<LabelledPair> pairs, Dictionary<string, ReadOnlyMemory<float>> vectors, IReadOnlyList<string> terms) =>
     [

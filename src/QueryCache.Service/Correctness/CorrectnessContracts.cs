@@ -74,6 +74,12 @@ public sealed record CacheDecision
     /// <summary><see cref="Mode"/> when nothing has been learned (or <see cref="QueryCacheOptions.MaxFalseHitRate"/> is not set): threshold, guard, verifier.</summary>
     public const string ThresholdAndGuard = "threshold_guard";
 
+    /// <summary>The fewest labels a fit is made from; a tenant with fewer uses the global fit.</summary>
+    public const int MinimumLabels = 50;
+
+    /// <summary>The fewest labels of each kind (right, wrong) a fit is made from.</summary>
+    public const int MinimumOfEachKind = 10;
+
     /// <summary><see cref="Learned"/> or <see cref="ThresholdAndGuard"/>.</summary>
     public required string Mode { get; init; }
 

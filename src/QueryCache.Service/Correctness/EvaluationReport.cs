@@ -88,3 +88,8 @@ public sealed class LabelledPairsFormatException(int line, string message) : For
     /// <summary>The line at fault (1-based).</summary>
     public int Line { get; } = line;
 }
+
+/// <summary>The learned decision's operating point with one group of features left out.</summary>
+/// <param name="Group">The group left out.</param>
+/// <param name="Point">What the decision serves without it.</param>
+public sealed record FeatureAblation(string Group, OperatingPoint Point);

@@ -13,9 +13,9 @@ internal sealed record LabelledCandidate(double[] Features, bool GuardPassed, bo
 internal sealed record LearnedDecision(LogisticModel Model, double Cutoff, int Labels, int Positives, double ExpectedFalseHitRate)
 {
     /// <summary>Fewer labels than this, or fewer of either kind than <see cref="MinimumOfEach"/>, and no decision is learned.</summary>
-    public const int MinimumLabels = 50;
+    public const int MinimumLabels = CacheDecision.MinimumLabels;
 
-    public const int MinimumOfEach = 10;
+    public const int MinimumOfEach = CacheDecision.MinimumOfEachKind;
 
     public const int Folds = 5;
 
