@@ -37,8 +37,9 @@ public sealed class EvaluationTests(DatabaseFixture database) : DatabaseTest(dat
         Assert.True(run.ExitCode == 0, run.Error);
         using var json = JsonDocument.Parse(run.Output);
         var root = json.RootElement;
-        Assert.Equal(["model", "pairs", "positives", "negatives", "recommended_threshold", "rows", "operating_point", "baseline"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["model", "dimensions", "pairs", "positives", "negatives", "recommended_threshold", "rows", "operating_point", "baseline"], root.EnumerateObject().Select(p => p.Name));
         Assert.Equal(LocalEmbeddingGenerator.ModelName, root.GetProperty("model").GetString());
+        Assert.Equal(384, root.GetProperty("dimensions").GetInt32());
         Assert.True(root.GetProperty("pairs").GetInt32() >= 300);
         Assert.Equal(root.GetProperty("pairs").GetInt32(), root.GetProperty("positives").GetInt32() + root.GetProperty("negatives").GetInt32());
         var rows = root.GetProperty("rows").EnumerateArray().ToList();

@@ -81,6 +81,7 @@ internal static class EvaluateCommand
                 await context.Output.WriteLineAsync(JsonSerializer.Serialize(new
                 {
                     report.Model,
+                    report.Dimensions,
                     report.Pairs,
                     report.Positives,
                     report.Negatives,
@@ -156,7 +157,7 @@ internal static class EvaluateCommand
     private static void Print(IAnsiConsole console, EvaluationReport report, EvaluationOptions options)
     {
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"model {report.Model}: {report.Pairs} pairs ({report.Positives} same answer, {report.Negatives} different); contrast terms: {options.ContrastTerms.Count}"));
+            $"model {report.Model} ({report.Dimensions} dimensions): {report.Pairs} pairs ({report.Positives} same answer, {report.Negatives} different); contrast terms: {options.ContrastTerms.Count}"));
         var table = new Table().Border(TableBorder.Simple)
             .AddColumns("threshold", "hits", "false", "precision", "recall", "false-hit rate", "hits+guard", "false+guard", "precision+guard", "recall+guard", "false-hit rate+guard");
         foreach (var pair in report.Rows.Chunk(2))

@@ -65,6 +65,7 @@ public static class CacheEvaluation
         return new EvaluationReport
         {
             Model = model,
+            Dimensions = vectors.Values.First().Length,
             Pairs = pairs.Count,
             Positives = positives,
             Negatives = pairs.Count - positives,

@@ -34,6 +34,9 @@ public sealed record EvaluationReport
     /// <summary>The embedding model evaluated.</summary>
     public required string Model { get; init; }
 
+    /// <summary>The size of its vectors.</summary>
+    public int Dimensions { get; init; }
+
     /// <summary>Pairs evaluated.</summary>
     public required int Pairs { get; init; }
 
