@@ -159,6 +159,12 @@ public sealed class QueryCacheOptions
     public IReadOnlyList<string> TimeSensitiveTerms { get; set; } = Correctness.Lexicon.TimeSensitive;
 
     /// <summary>
+    /// Phrases that contain a time word without being about a moment, left out before <see cref="TimeSensitiveTerms"/>
+    /// are looked for: by default "current account" (a kind of bank account). Set your domain's own.
+    /// </summary>
+    public IReadOnlyList<string> TimeSensitiveExceptions { get; set; } = ["current account"];
+
+    /// <summary>
     /// Null (the default): time-relative questions are not cached. A value: they are cached for this long only.
     /// </summary>
     public TimeSpan? TimeSensitiveTimeToLive { get; set; }

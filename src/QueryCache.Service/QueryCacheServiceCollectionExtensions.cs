@@ -64,13 +64,15 @@ public static class QueryCacheServiceCollectionExtensions
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="chatClient">Picks the judge; null for the registered <c>IChatClient</c>.</param>
+    /// <param name="domain">What the assistant answers questions about, for the judge's instructions (for example "the
+    /// ISAs, pensions and accounts of a wealth manager"); null for none.</param>
     /// <returns>The service collection.</returns>
     public static IServiceCollection AddQueryCacheChatVerifier(this IServiceCollection services,
-        Func<IServiceProvider, Microsoft.Extensions.AI.IChatClient>? chatClient = null)
+        Func<IServiceProvider, Microsoft.Extensions.AI.IChatClient>? chatClient = null, string? domain = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton<ICacheHitVerifier>(sp => new ChatClientCacheHitVerifier(
-            chatClient?.Invoke(sp) ?? sp.GetRequiredService<Microsoft.Extensions.AI.IChatClient>()));
+            chatClient?.Invoke(sp) ?? sp.GetRequiredService<Microsoft.Extensions.AI.IChatClient>(), domain));
         return services;
     }
 

@@ -8,12 +8,15 @@ namespace QueryCache;
 /// the verifier timeout makes the lookup a miss (fail-closed).
 /// </summary>
 /// <param name="chatClient">The judge.</param>
-public sealed class ChatClientCacheHitVerifier(IChatClient chatClient) : ICacheHitVerifier
+/// <param name="domain">What the assistant answers questions about (for example "the ISAs and pensions of a wealth
+/// manager"), said to the judge; null for nothing.</param>
+public sealed class ChatClientCacheHitVerifier(IChatClient chatClient, string? domain = null) : ICacheHitVerifier
 {
-    private const string Instructions =
-        "You check answers served from a cache of a financial services assistant. A cached answer was written for a " +
-        "similar but possibly different question. Reply YES if it is a correct and complete answer to the new question " +
-        "(same subject, same numbers, same person, same period, same action), otherwise reply NO. Reply with one word.";
+    private readonly string _instructions =
+        $"You check answers served from the cache of an assistant{(string.IsNullOrWhiteSpace(domain) ? "" : " that answers questions about " + domain)}. " +
+        "A cached answer was written for a similar but possibly different question. Reply YES if it is a correct and " +
+        "complete answer to the new question (same subject, same numbers, same person, same period, same action), " +
+        "otherwise reply NO. Reply with one word.";
 
     /// <inheritdoc />
     public async ValueTask<bool> VerifyAsync(CacheHitCandidate candidate, CancellationToken cancellationToken)
@@ -21,7 +24,7 @@ public sealed class ChatClientCacheHitVerifier(IChatClient chatClient) : ICacheH
         ArgumentNullException.ThrowIfNull(candidate);
         var response = await chatClient.GetResponseAsync(
             [
-                new ChatMessage(ChatRole.System, Instructions),
+                new ChatMessage(ChatRole.System, _instructions),
                 new ChatMessage(ChatRole.User,
                     $"New question: {candidate.Question}\nCached question: {candidate.CachedQuestion}\nCached answer: {candidate.CachedAnswer}\n" +
                     (candidate.FreshAnswer is { } fresh ? $"An answer written just now for the new question: {fresh}\n" : "") +

@@ -10,6 +10,7 @@ namespace QueryCache;
 public sealed class TimeSensitiveAdmissionPolicy : ICacheAdmissionPolicy
 {
     private readonly string[] _terms;
+    private readonly string[] _exceptions;
     private readonly TimeSpan? _timeToLive;
 
     /// <summary>Creates the policy from <see cref="QueryCacheOptions.TimeSensitiveTerms"/> and <see cref="QueryCacheOptions.TimeSensitiveTimeToLive"/>.</summary>
@@ -18,6 +19,7 @@ public sealed class TimeSensitiveAdmissionPolicy : ICacheAdmissionPolicy
     {
         ArgumentNullException.ThrowIfNull(options);
         _terms = options.Value.TimeSensitiveTerms.Select(Correctness.QuestionText.StemPhrase).Where(t => t.Length > 0).ToArray();
+        _exceptions = options.Value.TimeSensitiveExceptions.Select(Correctness.QuestionText.StemPhrase).Where(t => t.Length > 0).ToArray();
         _timeToLive = options.Value.TimeSensitiveTimeToLive;
     }
 
@@ -38,9 +40,8 @@ public sealed class TimeSensitiveAdmissionPolicy : ICacheAdmissionPolicy
     /// <returns>True when one of the time-sensitive terms occurs in it.</returns>
     public bool IsTimeSensitive(string question)
     {
-        var text = Correctness.QuestionText.Parse(question);
-        // "current account" is a kind of bank account, not a moment.
-        var joined = text.Joined.Replace(" current account", " bank account", StringComparison.Ordinal);
+        var joined = _exceptions.Aggregate(Correctness.QuestionText.Parse(question).Joined,
+            (text, exception) => text.Replace(" " + exception + " ", " ", StringComparison.Ordinal));
         return _terms.Any(term => joined.Contains(" " + term + " ", StringComparison.Ordinal));
     }
 }
