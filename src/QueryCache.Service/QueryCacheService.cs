@@ -12,6 +12,9 @@ namespace QueryCache;
 /// </summary>
 public sealed class QueryCacheService : IQueryCacheService
 {
+    /// <summary>The name of the cache's meter (<c>System.Diagnostics.Metrics</c>), for every package of QueryCache.</summary>
+    public const string MeterName = "QueryCache";
+
     private readonly CacheLookups _lookups;
     private readonly CacheWriter _writer;
     private readonly CacheAdministration _administration;

@@ -101,7 +101,7 @@ public static class QueryCacheServiceCollectionExtensions
         services.TryAddSingleton<AuditRunner>();
         services.TryAddSingleton<HitRecorder>();
         services.TryAddSingleton<PendingIndexer>();
-        services.TryAddSingleton<TextEmbeddingStore>();
+        services.TryAddSingleton<IEmbeddingCache, TextEmbeddingStore>();
         services.TryAddSingleton<CacheLookups>();
         services.TryAddSingleton<CacheWriter>();
         services.TryAddSingleton<CacheAdministration>();

@@ -110,7 +110,7 @@ public static class CacheEvaluation
 
     private static LabelledCandidate ToCandidate(ScoredPair pair) => new(pair.Features, pair.GuardRefusal is null, pair.Pair.SameAnswer);
 
-    private static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    internal static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         double dot = 0, normA = 0, normB = 0;
         for (var i = 0; i < a.Length; i++)

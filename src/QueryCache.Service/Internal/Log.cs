@@ -74,18 +74,6 @@ internal static partial class Log
     [LoggerMessage(1122, LogLevel.Information, "The {Job} job did not run: another run holds its lock.")]
     public static partial void JobBusy(ILogger logger, string job);
 
-    [LoggerMessage(1200, LogLevel.Warning, "The embedding cache did not store the vectors of model {Model}: the generator returned {Problem}.")]
-    public static partial void EmbeddingsNotCached(ILogger logger, string model, string problem);
-
-    [LoggerMessage(1210, LogLevel.Debug, "The semantic cache passed a chat request through uncached: {Reason}.")]
-    public static partial void ChatBypassed(ILogger logger, string reason);
-
-    [LoggerMessage(1211, LogLevel.Debug, "The semantic cache did not store a chat response: {Reason}.")]
-    public static partial void ChatResponseNotCached(ILogger logger, string reason);
-
-    [LoggerMessage(1212, LogLevel.Warning, "The semantic cache failed around a chat request, which went to the chat client instead.")]
-    public static partial void ChatCacheFailed(ILogger logger, Exception exception);
-
     [LoggerMessage(1300, LogLevel.Warning, "The read replica failed a lookup; lookups read the primary until it answers again.")]
     public static partial void StandbyFailed(ILogger logger, Exception exception);
 

@@ -6,7 +6,7 @@ namespace QueryCache.Internal;
 /// <summary>The instruments of meter <c>QueryCache</c>.</summary>
 internal sealed class QueryCacheMetrics
 {
-    public const string MeterName = "QueryCache";
+    public const string MeterName = QueryCacheService.MeterName;
 
     private readonly Counter<long> _lookups;
     private readonly Histogram<double> _lookupDuration;
@@ -17,8 +17,6 @@ internal sealed class QueryCacheMetrics
     private readonly Counter<long> _errors;
     private readonly Counter<long> _evictions;
     private readonly Counter<long> _backfilled;
-    private readonly Counter<long> _chatRequests;
-    private readonly Counter<long> _embeddings;
     private readonly Counter<long> _standbyFallbacks;
     private readonly Counter<long> _localTier;
 
@@ -39,10 +37,6 @@ internal sealed class QueryCacheMetrics
         _evictions = meter.CreateCounter<long>("querycache.evictions", "{entry}", "Entries deleted by cleanup (expired or over a cap).");
         _backfilled = meter.CreateCounter<long>("querycache.backfill.pairs", "{pair}",
             "Q&A pairs read by the backfill, tagged querycache.result = added | already_cached | skipped | failed.");
-        _chatRequests = meter.CreateCounter<long>("querycache.chat.requests", "{request}",
-            "Requests through the UseSemanticCache chat middleware, tagged querycache.result = hit | miss | bypass (with querycache.reason) and querycache.streaming.");
-        _embeddings = meter.CreateCounter<long>("querycache.embeddings", "{embedding}",
-            "Texts through the UseQueryCacheEmbeddings middleware, tagged querycache.result = hit | miss.");
         _standbyFallbacks = meter.CreateCounter<long>("querycache.standby.fallbacks", "{read}",
             "Lookup reads the standby did not answer, so the primary did, tagged querycache.reason = failed | timeout | skipped | lagging.");
         _localTier = meter.CreateCounter<long>("querycache.local_tier.evictions", "{event}",
@@ -70,33 +64,6 @@ internal sealed class QueryCacheMetrics
         if (result.NearestSimilarity is { } similarity)
         {
             _similarity.Record(similarity, outcome);
-        }
-    }
-
-    public void ChatRequest(string result, bool streaming, string? reason = null)
-    {
-        var outcome = new KeyValuePair<string, object?>("querycache.result", result);
-        var streamingTag = new KeyValuePair<string, object?>("querycache.streaming", streaming);
-        if (reason is null)
-        {
-            _chatRequests.Add(1, outcome, streamingTag);
-        }
-        else
-        {
-            _chatRequests.Add(1, outcome, streamingTag, new KeyValuePair<string, object?>("querycache.reason", reason));
-        }
-    }
-
-    public void Embeddings(int hits, int misses)
-    {
-        if (hits > 0)
-        {
-            _embeddings.Add(hits, new KeyValuePair<string, object?>("querycache.result", "hit"));
-        }
-
-        if (misses > 0)
-        {
-            _embeddings.Add(misses, new KeyValuePair<string, object?>("querycache.result", "miss"));
         }
     }
 

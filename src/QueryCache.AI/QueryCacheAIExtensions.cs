@@ -4,7 +4,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using QueryCache;
 using QueryCache.AI;
-using QueryCache.Internal;
 
 #pragma warning disable IDE0130 // Beside MEAI's own middleware, so that it is found where UseDistributedCache is.
 namespace Microsoft.Extensions.AI;
@@ -27,10 +26,20 @@ public static class QueryCacheAIExtensions
         var options = new SemanticCacheOptions();
         configure?.Invoke(options);
         ArgumentNullException.ThrowIfNull(options.QuestionSelector, "SemanticCacheOptions.QuestionSelector");
-        Check.Threshold(options.SimilarityThreshold);
-        Check.TimeToLive(options.TimeToLive);
+        if (options.SimilarityThreshold is < 0 or > 1 || options.SimilarityThreshold is double.NaN)
+        {
+            throw new ArgumentOutOfRangeException(nameof(configure), options.SimilarityThreshold,
+                "SemanticCacheOptions.SimilarityThreshold is a cosine similarity from 0 to 1 (for example 0.85), or null for the tenant's.");
+        }
+
+        if (options.TimeToLive <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(configure), options.TimeToLive,
+                "SemanticCacheOptions.TimeToLive must be greater than zero, or null for the cache's default.");
+        }
+
         return builder.Use((inner, services) => new SemanticCachingChatClient(inner, Required<IQueryCacheService>(services, nameof(UseSemanticCache)),
-            Required<QueryCacheMetrics>(services, nameof(UseSemanticCache)), options, Logger<SemanticCachingChatClient>(services)));
+            new AIMetrics(services.GetService<System.Diagnostics.Metrics.IMeterFactory>()), options, Logger<SemanticCachingChatClient>(services)));
     }
 
     /// <summary>
@@ -57,8 +66,8 @@ public static class QueryCacheAIExtensions
             throw new ArgumentException("QueryCacheEmbeddingOptions.ModelId is blank; set the model's name, or leave it null to take it from the generator.", nameof(configure));
         }
 
-        return builder.Use((inner, services) => new QueryCacheEmbeddingGenerator(inner, Required<TextEmbeddingStore>(services, nameof(UseQueryCacheEmbeddings)),
-            Required<QueryCacheMetrics>(services, nameof(UseQueryCacheEmbeddings)), options,
+        return builder.Use((inner, services) => new QueryCacheEmbeddingGenerator(inner, Required<IEmbeddingCache>(services, nameof(UseQueryCacheEmbeddings)),
+            new AIMetrics(services.GetService<System.Diagnostics.Metrics.IMeterFactory>()), options,
             Required<IOptions<QueryCacheOptions>>(services, nameof(UseQueryCacheEmbeddings)).Value.EmbeddingModel, Logger<QueryCacheEmbeddingGenerator>(services)));
     }
 
@@ -69,7 +78,9 @@ public static class QueryCacheAIExtensions
     public static ChatOptions WithCacheScope(this ChatOptions options, CacheScope scope)
     {
         ArgumentNullException.ThrowIfNull(options);
-        (options.AdditionalProperties ??= [])[SemanticCacheProperties.Scope] = Check.Scope(scope);
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentException.ThrowIfNullOrWhiteSpace(scope.TenantId, "scope.TenantId");
+        (options.AdditionalProperties ??= [])[SemanticCacheProperties.Scope] = scope;
         return options;
     }
 

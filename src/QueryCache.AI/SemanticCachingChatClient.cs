@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
-using QueryCache.Internal;
 
 namespace QueryCache.AI;
 
@@ -12,7 +11,7 @@ namespace QueryCache.AI;
 /// and a cache that fails only costs the cache: the inner client answers.
 /// </summary>
 internal sealed class SemanticCachingChatClient(
-    IChatClient innerClient, IQueryCacheService cache, QueryCacheMetrics metrics, SemanticCacheOptions cacheOptions, ILogger<SemanticCachingChatClient> logger)
+    IChatClient innerClient, IQueryCacheService cache, AIMetrics metrics, SemanticCacheOptions cacheOptions, ILogger<SemanticCachingChatClient> logger)
     : DelegatingChatClient(innerClient)
 {
     /// <summary>An adapter over <see cref="IQueryCacheService.GetOrAddAsync{T}"/>: the cache's one miss protocol and failure policy.</summary>
