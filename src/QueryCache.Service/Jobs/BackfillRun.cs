@@ -20,6 +20,7 @@ internal sealed class BackfillRun(
     QueryCacheMetrics metrics,
     IOptions<QueryCacheOptions> cacheOptions,
     IOptions<QueryCacheJobOptions> jobOptions,
+    TimeProvider timeProvider,
     ILogger<BackfillRun> logger)
 {
     private readonly QueryCacheOptions _cacheOptions = cacheOptions.Value;
@@ -51,16 +52,16 @@ internal sealed class BackfillRun(
     }
 
     /// <summary>Resumes an unfinished run with the same filter, else starts afresh with the number of pairs to read.</summary>
-    private static async Task<QueryCacheJobStatus> StartAsync(NpgsqlConnection connection, BackfillRequest filter, CancellationToken cancellationToken)
+    private async Task<QueryCacheJobStatus> StartAsync(NpgsqlConnection connection, BackfillRequest filter, CancellationToken cancellationToken)
     {
         var previous = await JobStateStore.ReadAsync(connection, MaintenanceJob.Backfill, cancellationToken).ConfigureAwait(false);
         if (previous is not null && previous.Status != JobRunStatus.Completed
             && previous.TenantId == filter.TenantId && previous.Since == filter.Since && previous.Until == filter.Until)
         {
-            return previous with { Status = JobRunStatus.Running, UpdatedAt = DateTimeOffset.UtcNow, FinishedAt = null, Error = null };
+            return previous with { Status = JobRunStatus.Running, UpdatedAt = timeProvider.GetUtcNow(), FinishedAt = null, Error = null };
         }
 
-        var now = DateTimeOffset.UtcNow;
+        var now = timeProvider.GetUtcNow();
         return new QueryCacheJobStatus
         {
             Job = MaintenanceJob.Backfill.Name,
@@ -125,7 +126,7 @@ internal sealed class BackfillRun(
             AlreadyCached = run.Status.AlreadyCached + alreadyCached + raced,
             Skipped = run.Status.Skipped + skipped,
             Failed = run.Status.Failed + toCache.Count - embedded.Count,
-            UpdatedAt = DateTimeOffset.UtcNow,
+            UpdatedAt = timeProvider.GetUtcNow(),
         };
         await JobStateStore.SaveAsync(run.Connection, next, cancellationToken, transaction).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);

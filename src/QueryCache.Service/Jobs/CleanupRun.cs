@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Dapper;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -14,7 +13,7 @@ namespace QueryCache.Jobs;
 /// <see cref="QueryCacheJobStatus.Processed"/> is the number of entries deleted, also when it is interrupted.
 /// </summary>
 internal sealed class CleanupRun(JobRunner runner, DecisionStore decisions, QueryCacheMetrics metrics, IOptions<QueryCacheJobOptions> options,
-    ILogger<CleanupRun> logger)
+    TimeProvider timeProvider, ILogger<CleanupRun> logger)
 {
     private readonly QueryCacheJobOptions _options = options.Value;
 
@@ -23,8 +22,8 @@ internal sealed class CleanupRun(JobRunner runner, DecisionStore decisions, Quer
         {
             Job = MaintenanceJob.Cleanup.Name,
             Status = JobRunStatus.Running,
-            StartedAt = DateTimeOffset.UtcNow,
-            UpdatedAt = DateTimeOffset.UtcNow,
+            StartedAt = timeProvider.GetUtcNow(),
+            UpdatedAt = timeProvider.GetUtcNow(),
         }), async (run, ct) =>
         {
             while (await run.Connection.ExecuteScalarAsync<int>(new CommandDefinition(CacheStatements.IndexPending,
@@ -40,7 +39,7 @@ internal sealed class CleanupRun(JobRunner runner, DecisionStore decisions, Quer
                 ct.ThrowIfCancellationRequested();
                 deleted = await run.Connection.ExecuteScalarAsync<int>(new CommandDefinition(CacheStatements.CleanupBatch,
                     new { BatchSize = _options.CleanupBatchSize }, cancellationToken: ct)).ConfigureAwait(false);
-                run.Status = run.Status with { Processed = run.Status.Processed + deleted, UpdatedAt = DateTimeOffset.UtcNow };
+                run.Status = run.Status with { Processed = run.Status.Processed + deleted, UpdatedAt = timeProvider.GetUtcNow() };
                 metrics.Evicted(deleted);
             }
             while (deleted > 0);
@@ -84,10 +83,10 @@ internal sealed class CleanupRun(JobRunner runner, DecisionStore decisions, Quer
 
         try
         {
-            var started = Stopwatch.GetTimestamp();
+            var started = timeProvider.GetTimestamp();
             await connection.ExecuteAsync(new CommandDefinition(CacheStatements.ReindexVectorIndex, commandTimeout: 0, cancellationToken: ct))
                 .ConfigureAwait(false);
-            Log.IndexRebuilt(logger, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            Log.IndexRebuilt(logger, timeProvider.GetElapsedTime(started).TotalSeconds);
         }
         finally
         {

@@ -17,7 +17,7 @@ internal sealed class JobRun(NpgsqlConnection connection, QueryCacheJobStatus st
 /// overlap, whichever instance or entry point starts them), its state saved as it starts and as it ends — completed,
 /// interrupted (cancelled; a backfill resumes from its checkpoint) or failed — with the figures it reached.
 /// </summary>
-internal sealed class JobRunner(CacheDataSource database, ILogger<JobRunner> logger)
+internal sealed class JobRunner(CacheDataSource database, TimeProvider timeProvider, ILogger<JobRunner> logger)
 {
     /// <param name="job">Which job runs.</param>
     /// <param name="start">The run's first state, given the locked connection (a backfill resumes a previous one here).</param>
@@ -60,9 +60,9 @@ internal sealed class JobRunner(CacheDataSource database, ILogger<JobRunner> log
         }
     }
 
-    private static async Task<QueryCacheJobStatus> FinishAsync(JobRun run, JobRunStatus status, string? error)
+    private async Task<QueryCacheJobStatus> FinishAsync(JobRun run, JobRunStatus status, string? error)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = timeProvider.GetUtcNow();
         run.Status = run.Status with { Status = status, Error = error, UpdatedAt = now, FinishedAt = now };
         await JobStateStore.SaveAsync(run.Connection, run.Status, CancellationToken.None).ConfigureAwait(false);
         return run.Status;
