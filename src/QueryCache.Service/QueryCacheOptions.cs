@@ -140,7 +140,7 @@ public sealed class QueryCacheOptions
     public int DecisionCandidates { get; set; } = 3;
 
     /// <summary>
-    /// The share of would-be hits of <c>GetOrAddAsync</c> that run the pipeline anyway and
+    /// The share of would-be hits of <c>GetOrAddAsync</c> (the chat middleware included) that run the pipeline anyway and
     /// compare its fresh answer with the cached one, as a label for the learned decision: the registered verifier
     /// judges when there is one, else the two answers' embeddings must be at least 0.9 similar. The caller gets the
     /// fresh answer, so an audit costs one pipeline run. 0 (the default) turns audits off.

@@ -82,4 +82,19 @@ public sealed class ChatAdapterTests(DatabaseFixture database) : DatabaseTest(da
             Assert.Equal(0, _model.Calls);
         }
     }
+
+    [Fact]
+    public async Task Chat_hits_are_audited_at_the_configured_share()
+    {
+        await using var provider = Database.BuildServices(o => o.AuditShare = 1, new CountingEmbeddingGenerator(),
+            s => s.AddChatClient(_model).UseSemanticCache());
+        var chat = provider.GetRequiredService<IChatClient>();
+        var options = new ChatOptions().WithCacheScope(Alice);
+        await chat.GetResponseAsync("What are the fees?", options);
+        var audited = await chat.GetResponseAsync("What are the fees?", options);
+        Assert.Equal(2, _model.Calls);
+        Assert.Equal(false, audited.AdditionalProperties?[SemanticCacheProperties.Hit]);
+        await Eventually.TrueAsync(async () =>
+            await TestData.ScalarAsync(Database.ConnectionString, "SELECT count(*) FROM askwealth.query_cache_labels WHERE source = 'audit'") == 1);
+    }
 }
