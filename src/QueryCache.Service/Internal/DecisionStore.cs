@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using Dapper;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using QueryCache.Correctness;
@@ -12,15 +12,18 @@ namespace QueryCache.Internal;
 /// tenant's at most every <see cref="RefreshInterval"/>, so a refit on any instance is in force everywhere within it.
 /// </summary>
 internal sealed class DecisionStore(CacheDataSource database, CacheAdministration administration, IOptions<QueryCacheOptions> options,
-    TimeProvider timeProvider, ILogger<DecisionStore> logger)
+    ILogger<DecisionStore> logger) : IDisposable
 {
     /// <summary>The most recent labels a fit reads: enough to learn a dozen weights, and a bound on its memory.</summary>
     public const int MaxLabelsPerFit = 50_000;
 
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(30);
 
+    private const int MaxTenantsKept = 10_000;
+
     private readonly QueryCacheOptions _options = options.Value;
-    private readonly ConcurrentDictionary<string, (long LoadedAt, Task<InForce?> Decision)> _byTenant = new(StringComparer.Ordinal);
+    /// <summary>The tenants' decisions as last read, at most <see cref="MaxTenantsKept"/> of them: memory stays bounded however many tenants ask.</summary>
+    private readonly MemoryCache _byTenant = new(new MemoryCacheOptions { SizeLimit = MaxTenantsKept });
 
     /// <summary>The decision in force for a tenant and where it comes from.</summary>
     public sealed record InForce(LearnedDecision Decision, string? FittedFor, double MaxFalseHitRate, DateTimeOffset FittedAt);
@@ -36,15 +39,13 @@ internal sealed class DecisionStore(CacheDataSource database, CacheAdministratio
             return null;
         }
 
-        var now = timeProvider.GetTimestamp();
-        var cached = _byTenant.GetOrAdd(tenantId, tenant => (now, LoadAsync(tenant)));
-        if (timeProvider.GetElapsedTime(cached.LoadedAt, now) > RefreshInterval)
+        var decision = _byTenant.GetOrCreate(tenantId, entry =>
         {
-            var fresh = (now, LoadAsync(tenantId));
-            cached = _byTenant.TryUpdate(tenantId, fresh, cached) ? fresh : _byTenant[tenantId];
-        }
-
-        return await cached.Decision.WaitAsync(cancellationToken).ConfigureAwait(false);
+            entry.Size = 1;
+            entry.AbsoluteExpirationRelativeToNow = RefreshInterval;
+            return LoadAsync(tenantId);
+        })!;
+        return await decision.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>What decides for a tenant (or, with null, for tenants without a fit of their own), and the labels behind it.</summary>
@@ -153,7 +154,7 @@ internal sealed class DecisionStore(CacheDataSource database, CacheAdministratio
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             Log.DecisionUnavailable(logger, ex, tenantId);
-            _byTenant.TryRemove(tenantId, out _);
+            _byTenant.Remove(tenantId);
             return null;
         }
     }
@@ -192,4 +193,6 @@ internal sealed class DecisionStore(CacheDataSource database, CacheAdministratio
         public double ExpectedFalseHitRate { get; init; }
         public DateTimeOffset FittedAt { get; init; }
     }
+
+    public void Dispose() => _byTenant.Dispose();
 }
