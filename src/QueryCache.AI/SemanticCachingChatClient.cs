@@ -24,7 +24,7 @@ internal sealed class SemanticCachingChatClient(
             return await base.GetResponseAsync(messages, request.InnerOptions, cancellationToken).ConfigureAwait(false);
         }
 
-        var result = await cache.GetOrAddAsync(Query(request, default),
+        var result = await cache.GetOrAddAsync(Query(request),
             ct => base.GetResponseAsync(messages, request.InnerOptions, ct), Cacheable, cacheOptions.TimeToLive, cancellationToken).ConfigureAwait(false);
         metrics.ChatRequest(result.FromCache ? "hit" : "miss", streaming: false);
         if (result.Hit is { } hit)
@@ -54,7 +54,7 @@ internal sealed class SemanticCachingChatClient(
     {
         var request = Prepare(messages, options, streaming: true);
         // The cache's failure policy answers for the lookup (with FailOpen, a failure is a miss), as for GetResponseAsync.
-        var first = request.Scope is null ? null : await cache.LookupAsync(Query(request, default), cancellationToken).ConfigureAwait(false);
+        var first = request.Scope is null ? null : await cache.LookupAsync(Query(request), cancellationToken).ConfigureAwait(false);
         if (first?.Hit is { } hit)
         {
             metrics.ChatRequest("hit", streaming: true);
@@ -130,11 +130,10 @@ internal sealed class SemanticCachingChatClient(
         return new Request(scope, question!, innerOptions);
     }
 
-    private CacheQuery Query(Request request, ReadOnlyMemory<float> embedding) => new()
+    private CacheQuery Query(Request request) => new()
     {
         Scope = request.Scope!,
         Question = request.Question,
-        Embedding = embedding,
         SimilarityThreshold = cacheOptions.SimilarityThreshold,
     };
 

@@ -1,4 +1,3 @@
-using Dapper;
 using Microsoft.Extensions.Options;
 using QueryCache.Internal;
 using QueryCache.Jobs;
@@ -25,7 +24,6 @@ public sealed class QueryCacheService : IQueryCacheService
     private readonly DecisionStore _decisions;
     private readonly LabelRecorder _labels;
     private readonly AuditRunner _audits;
-    private readonly CacheDataSource _database;
     private readonly JobStateStore _jobStates;
     private readonly int _dimensions;
     // One single-flight table per kind of pipeline result: a chat response is not an answer's text.
@@ -33,13 +31,12 @@ public sealed class QueryCacheService : IQueryCacheService
 
     internal QueryCacheService(CacheLookups lookups, CacheWriter writer, CacheAdministration administration, HitRecorder hits,
         MissCoordinator misses, BackfillRun backfill, CleanupRun cleanup, DecisionStore decisions, LabelRecorder labels, AuditRunner audits,
-        CacheDataSource database, JobStateStore jobStates, IOptions<QueryCacheOptions> options)
+        JobStateStore jobStates, IOptions<QueryCacheOptions> options)
     {
         _jobStates = jobStates;
         _decisions = decisions;
         _labels = labels;
         _audits = audits;
-        _database = database;
         _misses = misses;
         _lookups = lookups;
         _writer = writer;
@@ -210,32 +207,14 @@ public sealed class QueryCacheService : IQueryCacheService
         _jobStates.ReadAsync(MaintenanceJob.Cleanup, cancellationToken);
 
     /// <inheritdoc />
-    public async Task<bool> ReportAsync(CacheFeedback feedback, CancellationToken cancellationToken = default)
+    public Task<bool> ReportAsync(CacheFeedback feedback, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(feedback);
-        var scope = Check.Scope(feedback.Scope);
-        var question = Check.Text(feedback.Question, "question", QueryCacheSchema.MaxQueryTextLength);
-        using var connection = _database.Primary.CreateConnection();
-        var entry = await connection.QuerySingleOrDefaultAsync<(string QueryText, byte[] QueryHash)?>(new CommandDefinition(CacheStatements.EntryQuestion,
-            new { scope.TenantId, feedback.EntryId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        if (entry is not { } cached)
+        return _administration.ReportAsync(feedback with
         {
-            return false;
-        }
-
-        await _labels.WriteAsync([new Label(scope.TenantId, scope.UserId, question, cached.QueryText, feedback.Similarity, feedback.Right, "feedback",
-            feedback.EntryId)], cancellationToken).ConfigureAwait(false);
-        if (!feedback.Right)
-        {
-            var hash = QueryText.Hash(question);
-            // Wrong for its own question: the answer is wrong for everyone, so the entry goes.
-            await (hash.AsSpan().SequenceEqual(cached.QueryHash)
-                ? _administration.InvalidateEntryAsync(scope.TenantId, feedback.EntryId, cancellationToken)
-                : connection.ExecuteAsync(new CommandDefinition(CacheStatements.Withdraw, new { scope.TenantId, Hash = hash, feedback.EntryId },
-                    cancellationToken: cancellationToken))).ConfigureAwait(false);
-        }
-
-        return true;
+            Scope = Check.Scope(feedback.Scope),
+            Question = Check.Text(feedback.Question, "question", QueryCacheSchema.MaxQueryTextLength),
+        }, cancellationToken);
     }
 
     /// <inheritdoc />

@@ -114,8 +114,7 @@ public static class QueryCacheServiceCollectionExtensions
         services.TryAddSingleton(sp => new QueryCacheService(sp.GetRequiredService<CacheLookups>(), sp.GetRequiredService<CacheWriter>(),
             sp.GetRequiredService<CacheAdministration>(), sp.GetRequiredService<HitRecorder>(), sp.GetRequiredService<MissCoordinator>(),
             sp.GetRequiredService<BackfillRun>(), sp.GetRequiredService<CleanupRun>(), sp.GetRequiredService<DecisionStore>(),
-            sp.GetRequiredService<LabelRecorder>(), sp.GetRequiredService<AuditRunner>(), sp.GetRequiredService<CacheDataSource>(),
-            sp.GetRequiredService<JobStateStore>(), sp.GetRequiredService<IOptions<QueryCacheOptions>>()));
+            sp.GetRequiredService<LabelRecorder>(), sp.GetRequiredService<AuditRunner>(), sp.GetRequiredService<JobStateStore>(), sp.GetRequiredService<IOptions<QueryCacheOptions>>()));
         services.TryAddSingleton<IQueryCacheService>(sp => sp.GetRequiredService<QueryCacheService>());
         return services;
     }

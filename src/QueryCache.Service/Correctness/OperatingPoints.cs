@@ -52,8 +52,10 @@ internal static class OperatingPoints
         }),
     ];
 
+    private static readonly int SimilarityFeature = Array.IndexOf(DecisionFeatures.Names, "similarity");
+
     private static bool Serve(LearnedDecision? decision, LabelledCandidate label) =>
-        decision?.Serve(label.Features, label.GuardPassed) ?? (label.GuardPassed && label.Features[0] >= FallbackThreshold);
+        decision?.Serve(label.Features, label.GuardPassed) ?? (label.GuardPassed && label.Features[SimilarityFeature] >= FallbackThreshold);
 
     private static OperatingPoint Point(IReadOnlyList<LabelledCandidate> labels, bool[] served, bool learned, bool crossValidated, int folds)
     {

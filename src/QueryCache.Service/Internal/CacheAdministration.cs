@@ -7,7 +7,8 @@ namespace QueryCache.Internal;
 /// Invalidation, figures and settings: operator calls whose database errors reach the caller. Each change also drops
 /// what this process's in-process tier holds for it at once; other instances learn of it from the database's notification.
 /// </summary>
-internal sealed class CacheAdministration(CacheDataSource database, LocalTier tier, QueryCacheMetrics metrics, ILogger<CacheAdministration> logger)
+internal sealed class CacheAdministration(CacheDataSource database, LocalTier tier, LabelRecorder labels, QueryCacheMetrics metrics,
+    ILogger<CacheAdministration> logger)
 {
     public Task<int> InvalidateTenantAsync(string tenantId, CancellationToken cancellationToken) =>
         InvalidateAsync("tenant", Check.TenantId(tenantId), CacheStatements.InvalidateTenant, new { TenantId = tenantId }, cancellationToken);
@@ -27,6 +28,36 @@ internal sealed class CacheAdministration(CacheDataSource database, LocalTier ti
 
     public Task<int> InvalidateEntryAsync(string tenantId, long entryId, CancellationToken cancellationToken) =>
         InvalidateAsync("entry", tenantId, CacheStatements.InvalidateEntry, new { TenantId = tenantId, EntryId = entryId }, cancellationToken);
+
+    /// <summary>
+    /// A user's word on a served hit, its arguments checked: kept as a label; a wrong hit is withdrawn for that question,
+    /// and an entry wrong for its own question goes. False when the entry is gone.
+    /// </summary>
+    public async Task<bool> ReportAsync(CacheFeedback feedback, CancellationToken cancellationToken)
+    {
+        var scope = feedback.Scope;
+        using var connection = database.Primary.CreateConnection();
+        var entry = await connection.QuerySingleOrDefaultAsync<(string QueryText, byte[] QueryHash)?>(new CommandDefinition(CacheStatements.EntryQuestion,
+            new { scope.TenantId, feedback.EntryId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (entry is not { } cached)
+        {
+            return false;
+        }
+
+        await labels.WriteAsync([new Label(scope.TenantId, scope.UserId, feedback.Question, cached.QueryText, feedback.Similarity, feedback.Right,
+            "feedback", feedback.EntryId)], cancellationToken).ConfigureAwait(false);
+        if (!feedback.Right)
+        {
+            var hash = QueryText.Hash(feedback.Question);
+            // Wrong for its own question: the answer is wrong for everyone, so the entry goes.
+            await (hash.AsSpan().SequenceEqual(cached.QueryHash)
+                ? InvalidateEntryAsync(scope.TenantId, feedback.EntryId, cancellationToken)
+                : connection.ExecuteAsync(new CommandDefinition(CacheStatements.Withdraw, new { scope.TenantId, Hash = hash, feedback.EntryId },
+                    cancellationToken: cancellationToken))).ConfigureAwait(false);
+        }
+
+        return true;
+    }
 
     public Task<int> InvalidateAllAsync(CancellationToken cancellationToken) =>
         InvalidateAsync("all", LocalTier.AllTenants, CacheStatements.InvalidateAll, null, cancellationToken);

@@ -121,10 +121,8 @@ internal sealed class CacheLookups(
     /// <summary>The nearest entries, nearest first, without those withdrawn for the question; one row of settings when there are none.</summary>
     private async Task<List<Nearest>> CandidatesAsync(CacheQuery query, ReadOnlyMemory<float> embedding, int k, bool primaryOnly,
         CancellationToken cancellationToken) =>
-        await executor.ExecuteAsync(CacheOperation.Lookup, query.Scope.TenantId, ct => reads.ReadAsync(async (source, token) =>
-        {
-            using var connection = source.CreateConnection();
-            return (await connection.QueryAsync<Nearest>(new CommandDefinition(CacheStatements.Candidates, new
+        await ReadAsync(query.Scope, primaryOnly, async (connection, token) => (await connection.QueryAsync<Nearest>(new CommandDefinition(
+            CacheStatements.Candidates, new
             {
                 Embedding = new Vector(embedding),
                 query.Scope.TenantId,
@@ -132,8 +130,7 @@ internal sealed class CacheLookups(
                 Model = _options.EmbeddingModel,
                 Hash = query.Question is { } question ? QueryText.Hash(question) : null,
                 K = k,
-            }, cancellationToken: token)).ConfigureAwait(false)).ToList();
-        }, primaryOnly, ct), [], cancellationToken).ConfigureAwait(false);
+            }, cancellationToken: token)).ConfigureAwait(false)).ToList(), [], cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// The learned decision: the first candidate, nearest first, that the guard lets through (where the tenant has it on)
@@ -141,10 +138,9 @@ internal sealed class CacheLookups(
     /// </summary>
     private static CacheLookupResult DecideLearned(CacheQuery query, List<Nearest> candidates, LearnedDecision decision, CacheLookupResult result)
     {
-        var nearest = candidates.FirstOrDefault();
-        if (nearest is null || !nearest.Enabled || nearest.EntryId is null)
+        if (NothingToJudge(candidates.FirstOrDefault()) is { } nothing)
         {
-            return result with { MissReason = nearest is null ? CacheMissReason.Unavailable : !nearest.Enabled ? CacheMissReason.Disabled : CacheMissReason.NoEntry };
+            return result with { MissReason = nothing };
         }
 
         var asked = QuestionText.Parse(query.Question!);
@@ -210,14 +206,7 @@ internal sealed class CacheLookups(
     private async Task<CacheLookupResult> DecideAsync(CacheQuery query, Nearest? nearest, double? threshold, CacheLookupResult result,
         CancellationToken cancellationToken)
     {
-        var reason = nearest switch
-        {
-            null => CacheMissReason.Unavailable,
-            { Enabled: false } => CacheMissReason.Disabled,
-            { EntryId: null } => CacheMissReason.NoEntry,
-            _ when nearest.Similarity < threshold => CacheMissReason.BelowThreshold,
-            _ => (CacheMissReason?)null,
-        };
+        var reason = NothingToJudge(nearest) ?? (nearest!.Similarity < threshold ? CacheMissReason.BelowThreshold : null);
         if (reason is not null)
         {
             return result with { MissReason = reason };
@@ -240,13 +229,28 @@ internal sealed class CacheLookups(
         return reason is null ? result with { Hit = hit } : result with { MissReason = reason };
     }
 
+    /// <summary>Why there is no candidate to judge (no row, the cache disabled, no entry), or null when there is one.</summary>
+    private static CacheMissReason? NothingToJudge(Nearest? nearest) => nearest switch
+    {
+        null => CacheMissReason.Unavailable,
+        { Enabled: false } => CacheMissReason.Disabled,
+        { EntryId: null } => CacheMissReason.NoEntry,
+        _ => null,
+    };
+
     private Task<T?> QueryAsync<T>(CacheScope scope, string sql, object parameters, bool primaryOnly, CancellationToken cancellationToken)
         where T : class =>
+        ReadAsync(scope, primaryOnly, (connection, token) =>
+            connection.QuerySingleOrDefaultAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: token)), null, cancellationToken);
+
+    /// <summary>A read of the lookup: on the standby when there is one, bounded and fail-open (<paramref name="fallback"/>).</summary>
+    private Task<T> ReadAsync<T>(CacheScope scope, bool primaryOnly, Func<System.Data.IDbConnection, CancellationToken, Task<T>> read, T fallback,
+        CancellationToken cancellationToken) =>
         executor.ExecuteAsync(CacheOperation.Lookup, scope.TenantId, ct => reads.ReadAsync(async (source, token) =>
         {
             using var connection = source.CreateConnection();
-            return await connection.QuerySingleOrDefaultAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: token)).ConfigureAwait(false);
-        }, primaryOnly, ct), null, cancellationToken);
+            return await read(connection, token).ConfigureAwait(false);
+        }, primaryOnly, ct), fallback, cancellationToken);
 
     /// <summary>The exact-match row: a hit and the entry's expiry.</summary>
     private sealed record Exact

@@ -51,8 +51,7 @@ internal sealed class DecisionStore(CacheDataSource database, CacheAdministratio
     /// <summary>What decides for a tenant (or, with null, for tenants without a fit of their own), and the labels behind it.</summary>
     public async Task<CacheDecision> DescribeAsync(string? tenantId, CancellationToken cancellationToken)
     {
-        var rows = await ReadFitsAsync(tenantId, cancellationToken).ConfigureAwait(false);
-        var row = rows.FirstOrDefault(r => r.TenantId == tenantId) ?? rows.FirstOrDefault(r => r.TenantId is null);
+        var row = await ReadFitInForceAsync(tenantId, cancellationToken).ConfigureAwait(false);
         return row is null
             ? new CacheDecision { Mode = CacheDecision.ThresholdAndGuard, MaxFalseHitRate = _options.MaxFalseHitRate }
             : new CacheDecision
@@ -144,8 +143,7 @@ internal sealed class DecisionStore(CacheDataSource database, CacheAdministratio
     {
         try
         {
-            var rows = await ReadFitsAsync(tenantId, CancellationToken.None).ConfigureAwait(false);
-            var row = rows.FirstOrDefault(r => r.TenantId == tenantId) ?? rows.FirstOrDefault(r => r.TenantId is null);
+            var row = await ReadFitInForceAsync(tenantId, CancellationToken.None).ConfigureAwait(false);
             return row is null ? null : new InForce(
                 new LearnedDecision(new LogisticModel(row.Means, row.Scales, row.Weights, row.Bias), row.Cutoff, row.LabelCount, row.RightCount,
                     row.ExpectedFalseHitRate),
@@ -159,11 +157,13 @@ internal sealed class DecisionStore(CacheDataSource database, CacheAdministratio
         }
     }
 
-    private async Task<List<FitRow>> ReadFitsAsync(string? tenantId, CancellationToken cancellationToken)
+    /// <summary>The tenant's own fit, else the global one, else null.</summary>
+    private async Task<FitRow?> ReadFitInForceAsync(string? tenantId, CancellationToken cancellationToken)
     {
         using var connection = database.Primary.CreateConnection();
-        return [.. await connection.QueryAsync<FitRow>(new CommandDefinition(CacheStatements.LoadDecisions,
-            new { Model = _options.EmbeddingModel, TenantId = tenantId }, cancellationToken: cancellationToken)).ConfigureAwait(false)];
+        var rows = (await connection.QueryAsync<FitRow>(new CommandDefinition(CacheStatements.LoadDecisions,
+            new { Model = _options.EmbeddingModel, TenantId = tenantId }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
+        return rows.FirstOrDefault(r => r.TenantId == tenantId) ?? rows.FirstOrDefault(r => r.TenantId is null);
     }
 
     private async Task<IReadOnlyList<string>> TermsAsync(string tenantId, Dictionary<string, IReadOnlyList<string>> known, CancellationToken cancellationToken)
