@@ -13,4 +13,6 @@ dotnet tool restore >/dev/null
 dotnet build src/QueryCache.Cli -v quiet -nologo >/dev/null
 dotnet ef database update --project src/QueryCache.Migrations --no-build >/dev/null
 echo "migrations applied (dotnet ef database update)"
+# The sample's domain: the guard tells products apart by the sample's contrast terms (a team sets its own).
+dotnet run --no-build --project src/QueryCache.Cli -- config set --contrast-terms @samples/wealth-contrast-terms.txt >/dev/null
 dotnet run --no-build --project src/QueryCache.Cli -- quickstart

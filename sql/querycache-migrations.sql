@@ -1531,3 +1531,21 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM askwealth.__query_cache_migrations WHERE "MigrationId" = '20261207061635_ContrastTermsAreTenantData') THEN
+    UPDATE askwealth.query_cache_config SET contrast_terms = '{}' WHERE id = 1 AND contrast_terms = ARRAY['ISA', 'stocks and shares ISA|S&S ISA', 'cash ISA', 'Lifetime ISA|LISA', 'Junior ISA|JISA', 'Help to Buy ISA', 'innovative finance ISA|IFISA', 'flexible ISA', 'SIPP', 'Junior SIPP', 'pension', 'workplace pension', 'state pension', 'personal pension', 'defined benefit|final salary', 'annuity', 'general investment account|GIA', 'savings account', 'current account', 'shares', 'bonds', 'gilts', 'funds', 'ETF|exchange traded fund', 'investment trust', 'gold', 'property', 'crypto|bitcoin', 'UK', 'US|USA', 'Europe', 'emerging markets']::text[];
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM askwealth.__query_cache_migrations WHERE "MigrationId" = '20261207061635_ContrastTermsAreTenantData') THEN
+    INSERT INTO askwealth.__query_cache_migrations ("MigrationId", "ProductVersion")
+    VALUES ('20261207061635_ContrastTermsAreTenantData', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

@@ -1,3 +1,4 @@
+using Pgvector;
 using System.Diagnostics;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
@@ -30,6 +31,15 @@ internal static class BenchDatabase
         }.ConnectionString;
         await QueryCacheMigrator.MigrateAsync(connectionString, settings.Dimensions, settings.Precision);
         return connectionString;
+    }
+
+    /// <summary>A data source for the benchmark's own queries: pgvector types, statements prepared as the cache's are.</summary>
+    public static NpgsqlDataSource DataSource(string connectionString)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
+        builder.UseVector();
+        return builder.Build();
     }
 
     public static async Task DropAsync(BenchSettings settings, string name)

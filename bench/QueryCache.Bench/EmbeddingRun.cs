@@ -43,42 +43,7 @@ internal static class EmbeddingRun
         figures["max_abs_difference_local_vs_package_others"] = ours.Zip(theirs).Where((_, i) => !unknown[i])
             .Max(p => p.First.Zip(p.Second).Max(x => Math.Abs(x.First - x.Second)));
         figures["single_p50_ratio_local_to_package"] = Math.Round((double)figures["local_single_p50_ms"] / (double)figures["package_single_p50_ms"], 2);
-        MeasureDecision(pairsFile, figures);
         return figures;
-    }
-
-    /// <summary>
-    /// The learned decision's cost per candidate on the serving path (the asked question is parsed once per lookup): the
-    /// candidate parsed, the guard's signals, the features, the probability (a fit of the project's pairs), over every pair.
-    /// </summary>
-    private static void MeasureDecision(string pairsFile, Dictionary<string, object> figures)
-    {
-        using var reader = File.OpenText(pairsFile);
-        var pairs = CacheEvaluation.ReadPairs(reader);
-        var terms = QueryCacheSchema.DefaultContrastTerms;
-        var rng = new Random(5);
-        var labels = pairs.Select(p => new Correctness.LabelledCandidate(
-            Correctness.DecisionFeatures.Of(p.QuestionB, p.QuestionA, 0.8 + (rng.NextDouble() * 0.2), terms), true, p.SameAnswer)).ToList();
-        var model = Correctness.LogisticModel.Fit([.. labels.Select(l => l.Features)], [.. labels.Select(l => l.Right)]);
-        var times = new List<double>();
-        var sink = 0.0;
-        for (var round = 0; round < 3; round++)
-        {
-            foreach (var pair in pairs)
-            {
-                // What a lookup does per candidate: parse it, the guard's signals once, the features, the probability.
-                var asked = Correctness.QuestionText.Parse(pair.QuestionB);
-                var started = Stopwatch.GetTimestamp();
-                var cached = Correctness.QuestionText.Parse(pair.QuestionA);
-                var signals = Correctness.LexicalGuard.Signals(asked, cached, terms);
-                sink += model.Probability(Correctness.DecisionFeatures.Of(asked, cached, 0.9, signals)) + (int)signals;
-                times.Add(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
-            }
-        }
-
-        figures["decision_per_candidate_p50_us"] = Measure.Percentile(times.Skip(pairs.Count), 50);
-        figures["decision_per_candidate_p99_us"] = Measure.Percentile(times.Skip(pairs.Count), 99);
-        GC.KeepAlive(sink);
     }
 
     /// <summary>Single questions, batches and four concurrent single-question callers; returns each question's vector.</summary>

@@ -4,7 +4,6 @@ using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Pgvector;
-using QueryCache.Internal;
 using QueryCache.Tests.Infrastructure;
 
 namespace QueryCache.Bench;
@@ -74,7 +73,7 @@ internal sealed class SizeRun
     private async Task LoadAsync()
     {
         _connectionString = await BenchDatabase.CreateAsync(_settings, DatabaseName);
-        _dataSource = CacheDataSource.Build(_connectionString);
+        _dataSource = BenchDatabase.DataSource(_connectionString);
         await using var connection = await DataSource.OpenConnectionAsync();
         var (copy, indexBuild) = await BenchDatabase.LoadAsync(connection, _data, _size);
         _figures["load_entries_per_s"] = Math.Round(_size / copy.TotalSeconds);

@@ -113,7 +113,7 @@ public sealed partial class QueryCacheDbContext(DbContextOptions<QueryCacheDbCon
             MaxCacheEntries = DefaultMaxCacheEntries,
             UpdatedAt = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero),
             GuardEnabled = true,
-            ContrastTerms = [.. DefaultContrastTerms],
+            ContrastTerms = [],
         });
     });
 

@@ -21,7 +21,7 @@ public static partial class QueryCacheSchema
     public const string InvalidationChannel = "querycache_invalidations";
 
     /// <summary>The newest migration; the health check reports a database that has not reached it.</summary>
-    public static string LatestMigration { get; } = "20261207041418_LearnedDecisions";
+    public static string LatestMigration { get; } = "20261207061635_ContrastTermsAreTenantData";
 
     /// <summary>Schema of Quartz.NET's ADO.NET job store tables, for clustered scheduling on the same database.</summary>
     public const string QuartzSchema = "querycache_quartz";
@@ -58,20 +58,6 @@ public static partial class QueryCacheSchema
 
     /// <summary>The seeded global cap on the number of entries.</summary>
     public const int DefaultMaxCacheEntries = 5000;
-
-    /// <summary>
-    /// The contrast terms the migrations seed as the global setting: UK wealth-management products, asset classes and
-    /// markets that tell otherwise alike questions apart ("fees of a cash ISA" is not "fees of a SIPP"). <c>a|b</c> is one
-    /// term written two ways. Tenants replace the list with their own.
-    /// </summary>
-    public static IReadOnlyList<string> DefaultContrastTerms { get; } =
-    [
-        "ISA", "stocks and shares ISA|S&S ISA", "cash ISA", "Lifetime ISA|LISA", "Junior ISA|JISA", "Help to Buy ISA",
-        "innovative finance ISA|IFISA", "flexible ISA", "SIPP", "Junior SIPP", "pension", "workplace pension", "state pension",
-        "personal pension", "defined benefit|final salary", "annuity", "general investment account|GIA", "savings account",
-        "current account", "shares", "bonds", "gilts", "funds", "ETF|exchange traded fund", "investment trust", "gold",
-        "property", "crypto|bitcoin", "UK", "US|USA", "Europe", "emerging markets",
-    ];
 
     /// <summary>HNSW build parameter: neighbours per node and layer (pgvector's default).</summary>
     public const int HnswM = 16;

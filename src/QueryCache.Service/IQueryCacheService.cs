@@ -99,10 +99,11 @@ public interface IQueryCacheService
     Task<bool> ReportAsync(CacheFeedback feedback, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Keeps labelled pairs (from <see cref="CacheEvaluation.EvaluateAsync"/>) as labels for the learned decision: of one
-    /// tenant, or of every tenant when <paramref name="tenantId"/> is null. Returns how many were kept.
+    /// Keeps labelled candidates (hand-labelled pairs, e.g. from QueryCache.Evaluation's report) as labels for the learned
+    /// decision: of one tenant, or of every tenant when <paramref name="tenantId"/> is null. Returns how many were kept.
+    /// A label with empty or oversized text, or a similarity outside [-1, 1], is refused before anything is written.
     /// </summary>
-    Task<int> AddLabelsAsync(IEnumerable<ScoredPair> pairs, string? tenantId = null, CancellationToken cancellationToken = default);
+    Task<int> AddLabelsAsync(IEnumerable<DecisionLabel> labels, string? tenantId = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Fits the learned decision of a tenant (or the global one, from every label) at

@@ -160,9 +160,9 @@ public sealed class QueryCacheOptions
 
     /// <summary>
     /// Phrases that contain a time word without being about a moment, left out before <see cref="TimeSensitiveTerms"/>
-    /// are looked for: by default "current account" (a kind of bank account). Set your domain's own.
+    /// are looked for: your domain's, such as "current account" (a kind of bank account) in banking. None by default.
     /// </summary>
-    public IReadOnlyList<string> TimeSensitiveExceptions { get; set; } = ["current account"];
+    public IReadOnlyList<string> TimeSensitiveExceptions { get; set; } = [];
 
     /// <summary>
     /// Null (the default): time-relative questions are not cached. A value: they are cached for this long only.

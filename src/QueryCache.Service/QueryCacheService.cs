@@ -218,21 +218,29 @@ public sealed class QueryCacheService : IQueryCacheService
     }
 
     /// <inheritdoc />
-    public async Task<int> AddLabelsAsync(IEnumerable<ScoredPair> pairs, string? tenantId = null, CancellationToken cancellationToken = default)
+    public async Task<int> AddLabelsAsync(IEnumerable<DecisionLabel> labels, string? tenantId = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(pairs);
+        ArgumentNullException.ThrowIfNull(labels);
         if (tenantId is not null)
         {
             Check.TenantId(tenantId);
         }
 
-        var labels = pairs.Select(p => new Label(tenantId, null, p.Pair.QuestionB, p.Pair.QuestionA, p.Similarity, p.Pair.SameAnswer, "pairs")).ToList();
-        foreach (var batch in labels.Chunk(1000))
+        var kept = 0;
+        var checkedLabels = labels.Select(l => new Label(tenantId, null,
+            Check.Text(l.AskedQuestion, "asked question", QueryCacheSchema.MaxQueryTextLength),
+            Check.Text(l.CachedQuestion, "cached question", QueryCacheSchema.MaxQueryTextLength),
+            double.IsFinite(l.Similarity) && l.Similarity is >= -1 and <= 1
+                ? l.Similarity
+                : throw new ArgumentOutOfRangeException(nameof(labels), l.Similarity, "A label's similarity is a cosine similarity from -1 to 1."),
+            l.SameAnswer, "pairs")).ToList();
+        foreach (var batch in checkedLabels.Chunk(1000))
         {
             await _labels.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
+            kept += batch.Length;
         }
 
-        return labels.Count;
+        return kept;
     }
 
     /// <inheritdoc />

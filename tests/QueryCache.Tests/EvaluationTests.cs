@@ -108,7 +108,7 @@ public sealed class EvaluationTests(DatabaseFixture database) : DatabaseTest(dat
         var pairs = CacheEvaluation.ReadPairs(reader);
         Assert.True(pairs.Count >= 300);
         var report = await CacheEvaluation.EvaluateAsync(pairs, new LocalEmbeddingGenerator(), LocalEmbeddingGenerator.ModelName,
-            new EvaluationOptions { ContrastTerms = QueryCacheSchema.DefaultContrastTerms });
+            new EvaluationOptions { ContrastTerms = SampleContrastTerms.Wealth });
 
         var inScope = report.Scored.Where(s => s.Pair.SameAnswer || Covered.Contains(s.Pair.Category)).ToList();
         var hits = inScope.Count(s => s.IsHit(0.85, guard: true));

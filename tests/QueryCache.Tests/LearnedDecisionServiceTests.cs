@@ -19,7 +19,7 @@ public sealed class LearnedDecisionServiceTests(DatabaseFixture database) : Data
 
     private static async Task<EvaluationReport> ScoreAsync(IReadOnlyList<LabelledPair> pairs, IReadOnlyList<LabelledPair>? train = null, double rate = 0.02) =>
         await CacheEvaluation.EvaluateAsync(pairs, Model, LocalEmbeddingGenerator.ModelName,
-            new EvaluationOptions { ContrastTerms = QueryCacheSchema.DefaultContrastTerms, MaxFalseHitRate = rate, TrainPairs = train });
+            new EvaluationOptions { ContrastTerms = SampleContrastTerms.Wealth, MaxFalseHitRate = rate, TrainPairs = train });
 
     private ServiceProvider Build(Action<QueryCacheOptions>? configure = null, ICacheHitVerifier? verifier = null) =>
         Database.BuildServices(o =>
@@ -57,7 +57,7 @@ public sealed class LearnedDecisionServiceTests(DatabaseFixture database) : Data
             }
         }
 
-        await cache.AddLabelsAsync((await ScoreAsync(train)).Scored);
+        await cache.AddLabelsAsync((await ScoreAsync(train)).Scored.Select(s => s.Label));
         var decision = await cache.FitDecisionAsync();
         Assert.Equal(CacheDecision.Learned, decision.Mode);
         Assert.Equal(train.Count, decision.Labels);
@@ -132,7 +132,7 @@ public sealed class LearnedDecisionServiceTests(DatabaseFixture database) : Data
         Assert.Equal(0, await TestData.ScalarAsync(Database.ConnectionString, "SELECT count(*) FROM askwealth.query_cache_embeddings"));
 
         // A label changes the next fit.
-        await cache.AddLabelsAsync((await ScoreAsync(ReadProjectPairs())).Scored);
+        await cache.AddLabelsAsync((await ScoreAsync(ReadProjectPairs())).Scored.Select(s => s.Label));
         var before = await cache.FitDecisionAsync();
         var id2 = await cache.AddToCacheAsync(new CacheEntry { Scope = scope, QueryText = cached, Answer = "a", Embedding = await Model.GenerateVectorAsync(cached) });
         for (var i = 0; i < 30; i++)
@@ -200,6 +200,22 @@ public sealed class LearnedDecisionServiceTests(DatabaseFixture database) : Data
     }
 
     [Fact]
+    public async Task A_malformed_label_is_refused_before_any_label_is_written()
+    {
+        await using var provider = Build();
+        var cache = provider.GetRequiredService<QueryCacheService>();
+        DecisionLabel Good(int i) => new($"How do I open account {i}?", $"How can I open account {i}?", 0.93, true);
+        foreach (var bad in new[] { Good(0) with { Similarity = double.NaN }, Good(0) with { Similarity = 1.5 }, Good(0) with { AskedQuestion = " " },
+            Good(0) with { CachedQuestion = new string('x', QueryCacheSchema.MaxQueryTextLength + 1) } })
+        {
+            await Assert.ThrowsAnyAsync<ArgumentException>(() => cache.AddLabelsAsync([Good(1), Good(2), bad], "acme"));
+        }
+
+        Assert.Equal(0, await TestData.ScalarAsync(Database.ConnectionString, "SELECT count(*) FROM askwealth.query_cache_labels"));
+        Assert.Equal(2, await cache.AddLabelsAsync([Good(1), Good(2)], "acme"));
+    }
+
+    [Fact]
     public async Task A_refused_nearest_entry_does_not_hide_a_right_one_behind_it()
     {
         const string asked = "Can I pay 20 pounds into my pension each month?";
@@ -212,8 +228,8 @@ public sealed class LearnedDecisionServiceTests(DatabaseFixture database) : Data
         {
             var a = $"How does the {topics[i % 10]} work for case {i}?";
             return i % 2 == 0
-                ? new ScoredPair(new LabelledPair(a, a, true, "same"), 0.95 + (rng.NextDouble() * 0.05), null)
-                : new ScoredPair(new LabelledPair(a, $"Where is the {topics[(i + 3) % 10]} office {i}?", false, "other"), 0.3 + (rng.NextDouble() * 0.3), null);
+                ? new DecisionLabel(a, a, 0.95 + (rng.NextDouble() * 0.05), true)
+                : new DecisionLabel($"Where is the {topics[(i + 3) % 10]} office {i}?", a, 0.3 + (rng.NextDouble() * 0.3), false);
         });
         await cache.AddLabelsAsync(labels, "acme");
         var fit = await cache.FitDecisionAsync("acme");

@@ -1,3 +1,4 @@
+using QueryCache.Tests.Infrastructure;
 using QueryCache.Correctness;
 
 namespace QueryCache.Tests;
@@ -65,7 +66,7 @@ public sealed class LearnedDecisionTests
     [InlineData(5, 100, 0.1023)]
     [InlineData(0, 0, 1.0)]
     public void The_upper_bound_is_clopper_pearsons(int failures, int trials, double expected) =>
-        Assert.Equal(expected, OperatingPoints.UpperBound95(failures, trials), 3);
+        Assert.Equal(expected, CacheDecisionModel.UpperBound95(failures, trials), 3);
 
     [Theory]
     [InlineData("convert Markdown to HTML", "convert HTML to Markdown", "roles_swapped", 1)]
@@ -76,7 +77,7 @@ public sealed class LearnedDecisionTests
     [InlineData("What fees do you charge?", "What fees do you charge?", "content_overlap", 1)]
     public void Features_see_what_the_words_show(string asked, string cached, string feature, double expected)
     {
-        var features = DecisionFeatures.Of(asked, cached, 0.9, QueryCacheSchema.DefaultContrastTerms);
+        var features = DecisionFeatures.Of(asked, cached, 0.9, SampleContrastTerms.Wealth);
         Assert.Equal(DecisionFeatures.Count, features.Length);
         Assert.Equal(expected, features[Array.IndexOf(DecisionFeatures.Names, feature)], 6);
     }

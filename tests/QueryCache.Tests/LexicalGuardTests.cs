@@ -1,3 +1,4 @@
+using QueryCache.Tests.Infrastructure;
 using QueryCache.Correctness;
 
 namespace QueryCache.Tests;
@@ -8,7 +9,7 @@ namespace QueryCache.Tests;
 /// </summary>
 public sealed class LexicalGuardTests
 {
-    private static readonly IReadOnlyList<string> Terms = QueryCacheSchema.DefaultContrastTerms;
+    private static readonly IReadOnlyList<string> Terms = SampleContrastTerms.Wealth;
 
     [Theory]
     [InlineData("Can I put £15,000 in my ISA?", "Can I put £16,000 in my ISA?")]

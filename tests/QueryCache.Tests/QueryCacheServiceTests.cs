@@ -280,10 +280,10 @@ public sealed class QueryCacheServiceTests(DatabaseFixture database) : DatabaseT
         var (provider, cache) = Create();
         await using var _ = provider;
         var defaults = await cache.GetConfigAsync();
-        Assert.Equal(new CacheConfig { SimilarityThreshold = 0.85, CacheEnabled = true, MaxCacheEntries = 5000, ContrastTerms = QueryCacheSchema.DefaultContrastTerms }, defaults);
+        Assert.Equal(new CacheConfig { SimilarityThreshold = 0.85, CacheEnabled = true, MaxCacheEntries = 5000, ContrastTerms = SampleContrastTerms.Wealth }, defaults);
 
         await cache.UpdateConfigAsync(new CacheConfigUpdate { MaxCacheEntries = 100, DefaultTimeToLive = TimeSpan.FromDays(7) }, "t");
-        Assert.Equal(new CacheConfig { TenantId = "t", SimilarityThreshold = 0.85, CacheEnabled = true, MaxCacheEntries = 100, DefaultTimeToLive = TimeSpan.FromDays(7), ContrastTerms = QueryCacheSchema.DefaultContrastTerms },
+        Assert.Equal(new CacheConfig { TenantId = "t", SimilarityThreshold = 0.85, CacheEnabled = true, MaxCacheEntries = 100, DefaultTimeToLive = TimeSpan.FromDays(7), ContrastTerms = SampleContrastTerms.Wealth },
             await cache.GetConfigAsync("t"));
         Assert.Equal(defaults, await cache.GetConfigAsync());
 

@@ -36,7 +36,7 @@ internal static class ConfigCommand
         var maxEntries = new Option<int?>("--max-entries") { Description = "Entries kept by cleanup, at least 1" };
         var ttl = new Option<TimeSpan?>("--ttl") { Description = "Default lifetime of new entries, for example 7.00:00:00" };
         var guard = new Option<bool?>("--guard") { Description = "true or false: the lexical guard checks candidate hits" };
-        var terms = new Option<string?>("--contrast-terms") { Description = "The guard's contrast terms, separated by ';' (a|b is one term written two ways; \"\" clears them)" };
+        var terms = ContrastTermsOption.Create("\"\" clears them");
         var set = new Command("set", "Change settings; options left out stay as they are.") { threshold, enabled, maxEntries, ttl, guard, terms };
         set.SetAction(async (parse, ct) =>
         {
@@ -47,7 +47,7 @@ internal static class ConfigCommand
                 MaxCacheEntries = parse.GetValue(maxEntries),
                 DefaultTimeToLive = parse.GetValue(ttl),
                 GuardEnabled = parse.GetValue(guard),
-                ContrastTerms = parse.GetValue(terms)?.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
+                ContrastTerms = ContrastTermsOption.Read(parse, terms),
             };
             if (update == new CacheConfigUpdate())
             {

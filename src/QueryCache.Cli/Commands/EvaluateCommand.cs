@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace QueryCache.Cli.Commands;
 
 /// <summary>
-/// <c>querycache evaluate --pairs FILE [--json] [--max-false-hit-rate R] [--contrast-terms "a;b|c"] [--apply [--tenant T]]</c>:
+/// <c>querycache evaluate --pairs FILE [--json] [--max-false-hit-rate R] [--contrast-terms "a;b|c" | @FILE] [--apply [--tenant T]]</c>:
 /// how often each threshold would serve a wrong answer, with the configured embedding, with and without the guard.
 /// </summary>
 internal static class EvaluateCommand
@@ -29,10 +29,7 @@ internal static class EvaluateCommand
             Description = "The false-hit rate accepted: the learned decision's operating point, the best static threshold and the recommended one are chosen for it",
             DefaultValueFactory = _ => 0.01,
         };
-        var contrastTerms = new Option<string?>("--contrast-terms")
-        {
-            Description = "The guard's contrast terms, separated by ';' (a|b is one term written two ways); default: the list the migrations seed; \"\" for none",
-        };
+        var contrastTerms = ContrastTermsOption.Create("default: none (give the ones your tenants configure)");
         var apply = new Option<bool>("--apply")
         {
             Description = "Keep the pairs as labels and refit the learned decision at --max-false-hit-rate, and write the recommended threshold to the config (global, or the tenant's with --tenant)",
@@ -62,9 +59,7 @@ internal static class EvaluateCommand
             {
                 MaxFalseHitRate = bound,
                 TrainPairs = training,
-                ContrastTerms = parse.GetValue(contrastTerms) is { } terms
-                    ? terms.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                    : QueryCacheSchema.DefaultContrastTerms,
+                ContrastTerms = ContrastTermsOption.Read(parse, contrastTerms) ?? [],
             };
             using var generator = settings.CreateEmbeddingGenerator();
             var report = await CliProgress.RunAsync(context, report => CacheEvaluation.EvaluateAsync(labelled, generator, settings.ModelName, options,
@@ -138,7 +133,7 @@ internal static class EvaluateCommand
     {
         await using var services = await context.ServicesAsync(parse, ct, configure: o => o.MaxFalseHitRate = bound);
         var cache = services.GetRequiredService<QueryCacheService>();
-        var kept = await cache.AddLabelsAsync(report.Scored, tenant, ct);
+        var kept = await cache.AddLabelsAsync(report.Scored.Select(s => s.Label), tenant, ct);
         var decision = await cache.FitDecisionAsync(tenant, ct);
         await context.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"kept {kept} pairs as labels of {(tenant is null ? "every tenant" : "tenant " + tenant)}; decision: {DecisionCommand.Describe(decision)}"));

@@ -97,7 +97,7 @@ namespace QueryCache.Migrations.Migrations
                         {
                             Id = 1,
                             CacheEnabled = true,
-                            ContrastTerms = new[] { "ISA", "stocks and shares ISA|S&S ISA", "cash ISA", "Lifetime ISA|LISA", "Junior ISA|JISA", "Help to Buy ISA", "innovative finance ISA|IFISA", "flexible ISA", "SIPP", "Junior SIPP", "pension", "workplace pension", "state pension", "personal pension", "defined benefit|final salary", "annuity", "general investment account|GIA", "savings account", "current account", "shares", "bonds", "gilts", "funds", "ETF|exchange traded fund", "investment trust", "gold", "property", "crypto|bitcoin", "UK", "US|USA", "Europe", "emerging markets" },
+                            ContrastTerms = new string[0],
                             GuardEnabled = true,
                             MaxCacheEntries = 5000,
                             SimilarityThreshold = 0.84999999999999998,

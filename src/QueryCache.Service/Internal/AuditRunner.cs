@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -63,6 +64,6 @@ internal sealed class AuditRunner(LabelRecorder labels, QueryEmbedder embedder, 
     private async Task<bool> SameAnswerAsync(string cached, string fresh)
     {
         var vectors = await embedder.EmbedAsync([cached, fresh], CancellationToken.None).ConfigureAwait(false);
-        return CacheEvaluation.Cosine(vectors[0].Span, vectors[1].Span) >= SameAnswerSimilarity;
+        return TensorPrimitives.CosineSimilarity(vectors[0].Span, vectors[1].Span) >= SameAnswerSimilarity;
     }
 }

@@ -58,7 +58,7 @@ public sealed class DatabaseFixture : IAsyncLifetime
             SET similarity_threshold = 0.85, cache_enabled = true, max_cache_entries = 5000, default_ttl = NULL,
                 guard_enabled = true, contrast_terms = @Terms
             WHERE tenant_id IS NULL;
-            """, new { Terms = QueryCacheSchema.DefaultContrastTerms.ToArray() });
+            """, new { Terms = SampleContrastTerms.Wealth.ToArray() });
     }
 
     /// <summary>Creates an empty database for this run (dropped at the end) and returns its connection string.</summary>

@@ -31,7 +31,7 @@ public static class Seeding
             await import.WriteAsync(entry.TenantId, NpgsqlDbType.Text);
             await import.WriteAsync((object?)entry.UserId ?? DBNull.Value, NpgsqlDbType.Text);
             await import.WriteAsync(entry.QueryText, NpgsqlDbType.Text);
-            await import.WriteAsync(QueryCache.Internal.QueryText.Hash(entry.QueryText), NpgsqlDbType.Bytea);
+            await import.WriteAsync(QueryText.Hash(entry.QueryText), NpgsqlDbType.Bytea);
             await import.WriteAsync(entry.Answer, NpgsqlDbType.Text);
             if (half)
             {

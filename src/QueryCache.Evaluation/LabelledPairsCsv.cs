@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace QueryCache.Correctness;
+namespace QueryCache;
 
 /// <summary>Reads <c>question_a,question_b,label,category</c> CSV strictly, naming the line of the first fault.</summary>
 internal static class LabelledPairsCsv

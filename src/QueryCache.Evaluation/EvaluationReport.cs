@@ -18,8 +18,8 @@ public sealed record EvaluationRow(double Threshold, bool Guard, int Hits, int T
 /// <param name="GuardRefusal">Why the guard would refuse the cached question for the new one, or null.</param>
 public sealed record ScoredPair(LabelledPair Pair, double Similarity, CacheMissReason? GuardRefusal)
 {
-    /// <summary>What the learned decision sees of the pair.</summary>
-    internal double[] Features { get; init; } = [];
+    /// <summary>The pair as a label of the learned decision: the second question asked, the first cached.</summary>
+    public DecisionLabel Label => new(Pair.QuestionB, Pair.QuestionA, Similarity, Pair.SameAnswer);
 
     /// <summary>Whether the cached question would answer the new one at <paramref name="threshold"/>.</summary>
     /// <param name="threshold">The similarity threshold.</param>
@@ -36,6 +36,9 @@ public sealed record EvaluationReport
 
     /// <summary>The size of its vectors.</summary>
     public int Dimensions { get; init; }
+
+    /// <summary>The contrast terms the guard and the learned decision used.</summary>
+    public IReadOnlyList<string> ContrastTerms { get; init; } = [];
 
     /// <summary>Pairs evaluated.</summary>
     public required int Pairs { get; init; }
@@ -62,18 +65,6 @@ public sealed record EvaluationReport
     public StaticBaseline? Baseline { get; init; }
 }
 
-/// <summary>What a decision serves on labelled pairs it did not learn from.</summary>
-/// <param name="Mode"><c>learned</c>, or <c>threshold_guard</c> when too few labels to learn from (today's decision at 0.85).</param>
-/// <param name="Hits">Pairs served.</param>
-/// <param name="FalseHits">Served pairs labelled 0.</param>
-/// <param name="FalseHitRate">False hits over hits (0 without hits).</param>
-/// <param name="FalseHitRateUpper95">The one-sided 95 % upper bound of the false-hit rate (Clopper–Pearson); 1 without hits.</param>
-/// <param name="Recall">True hits over the pairs labelled 1.</param>
-/// <param name="CrossValidated">True when each pair was judged by a fit that never saw it, within the same file.</param>
-/// <param name="Folds">The folds of the cross-validation; 0 when fitted on other pairs.</param>
-public sealed record OperatingPoint(string Mode, int Hits, int FalseHits, double FalseHitRate, double FalseHitRateUpper95, double Recall,
-    bool CrossValidated, int Folds);
-
 /// <summary>The best static decision within a false-hit bound: the threshold with the most recall.</summary>
 /// <param name="Threshold">The similarity threshold.</param>
 /// <param name="Guard">Whether the lexical guard checks the candidates.</param>
@@ -91,8 +82,3 @@ public sealed class LabelledPairsFormatException(int line, string message) : For
     /// <summary>The line at fault (1-based).</summary>
     public int Line { get; } = line;
 }
-
-/// <summary>The learned decision's operating point with one group of features left out.</summary>
-/// <param name="Group">The group left out.</param>
-/// <param name="Point">What the decision serves without it.</param>
-public sealed record FeatureAblation(string Group, OperatingPoint Point);

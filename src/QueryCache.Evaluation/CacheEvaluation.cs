@@ -1,5 +1,5 @@
+using System.Numerics.Tensors;
 using Microsoft.Extensions.AI;
-using QueryCache.Correctness;
 
 namespace QueryCache;
 
@@ -61,7 +61,7 @@ public static class CacheEvaluation
         var scored = Score(pairs, vectors, options.ContrastTerms);
         var positives = pairs.Count(p => p.SameAnswer);
         var rows = Thresholds.SelectMany(t => new[] { Score(scored, t, false, positives), Score(scored, t, true, positives) }).ToList();
-        var labelled = scored.Select(ToCandidate).ToList();
+        var labels = scored.Select(s => s.Label).ToList();
         return new EvaluationReport
         {
             Model = model,
@@ -72,9 +72,10 @@ public static class CacheEvaluation
             RecommendedThreshold = rows.FirstOrDefault(r => r.Guard && r.Hits > 0 && r.FalseHitRate <= options.MaxFalseHitRate)?.Threshold,
             Rows = rows,
             Scored = scored,
+            ContrastTerms = options.ContrastTerms,
             OperatingPoint = train.Count > 0
-                ? OperatingPoints.Trained([.. Score(train, vectors, options.ContrastTerms).Select(ToCandidate)], labelled, options.MaxFalseHitRate)
-                : OperatingPoints.CrossValidated(labelled, options.MaxFalseHitRate),
+                ? CacheDecisionModel.Test([.. Score(train, vectors, options.ContrastTerms).Select(s => s.Label)], labels, options.MaxFalseHitRate, options.ContrastTerms)
+                : CacheDecisionModel.CrossValidate(labels, options.MaxFalseHitRate, options.ContrastTerms),
             Baseline = rows.Where(r => r.Hits > 0 && r.FalseHitRate <= options.MaxFalseHitRate)
                 .OrderByDescending(r => r.Recall).ThenBy(r => r.Threshold).Select(r => new StaticBaseline(r.Threshold, r.Guard, r.Hits, r.FalseHits,
                     r.FalseHitRate, r.Recall)).FirstOrDefault(),
@@ -91,8 +92,7 @@ public static class CacheEvaluation
     public static IReadOnlyList<FeatureAblation> Ablate(EvaluationReport report, double maxFalseHitRate)
     {
         ArgumentNullException.ThrowIfNull(report);
-        var labels = report.Scored.Select(ToCandidate).ToList();
-        return [.. OperatingPoints.Ablation(labels, maxFalseHitRate).Select(a => new FeatureAblation(a.Group, a.Point))];
+        return CacheDecisionModel.Ablate([.. report.Scored.Select(s => s.Label)], maxFalseHitRate, report.ContrastTerms);
     }
 
     /// <summary>The first question is the cached one, the second the one asked now.</summary>
@@ -100,28 +100,10 @@ public static class CacheEvaluation
     [
         .. pairs.Select(p =>
         {
-            var similarity = Cosine(vectors[p.QuestionA].Span, vectors[p.QuestionB].Span);
-            return new ScoredPair(p, similarity, LexicalGuard.Check(p.QuestionB, p.QuestionA, terms))
-            {
-                Features = DecisionFeatures.Of(p.QuestionB, p.QuestionA, similarity, terms),
-            };
+            var similarity = TensorPrimitives.CosineSimilarity(vectors[p.QuestionA].Span, vectors[p.QuestionB].Span);
+            return new ScoredPair(p, similarity, CacheDecisionModel.GuardRefusal(p.QuestionB, p.QuestionA, terms));
         }),
     ];
-
-    private static LabelledCandidate ToCandidate(ScoredPair pair) => new(pair.Features, pair.GuardRefusal is null, pair.Pair.SameAnswer);
-
-    internal static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        double dot = 0, normA = 0, normB = 0;
-        for (var i = 0; i < a.Length; i++)
-        {
-            dot += a[i] * (double)b[i];
-            normA += a[i] * (double)a[i];
-            normB += b[i] * (double)b[i];
-        }
-
-        return normA == 0 || normB == 0 ? 0 : dot / Math.Sqrt(normA * normB);
-    }
 
     private static EvaluationRow Score(List<ScoredPair> scored, double threshold, bool guard, int positives)
     {
