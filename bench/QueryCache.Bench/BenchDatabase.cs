@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Pgvector;
 using System.Diagnostics;
 using Dapper;
@@ -52,9 +54,14 @@ internal static class BenchDatabase
     /// The first <paramref name="count"/> entries of <paramref name="data"/> by binary COPY with the HNSW index dropped,
     /// then one index build and VACUUM ANALYZE: the way a large backfill or restore should go.
     /// </summary>
-    public static async Task<(TimeSpan Copy, TimeSpan IndexBuild)> LoadAsync(NpgsqlConnection connection, Data data, int count)
+    public static async Task<(TimeSpan Copy, TimeSpan IndexBuild)> LoadAsync(NpgsqlConnection connection, Data data, int count, int? efConstruction = null)
     {
         var indexDefinition = await connection.ExecuteScalarAsync<string>($"SELECT pg_get_indexdef('{VectorIndex}'::regclass)");
+        if (efConstruction is { } ef)
+        {
+            indexDefinition = Regex.Replace(indexDefinition!, "ef_construction='[0-9]+'", string.Create(CultureInfo.InvariantCulture, $"ef_construction='{ef}'"));
+        }
+
         await connection.ExecuteAsync($"DROP INDEX {VectorIndex}");
         var watch = Stopwatch.StartNew();
         await Seeding.CopyEntriesAsync(connection, Enumerable.Range(0, count).Select(i =>

@@ -6,10 +6,10 @@ namespace QueryCache.Bench;
 /// <summary>What a benchmark query is, and so what the exact answer to it should be.</summary>
 internal enum QueryKind
 {
-    /// <summary>A rewording of a cached question: similarity 0.86 to 0.95 to it (should hit).</summary>
+    /// <summary>A rewording of a cached question: similarity 0.85 to 0.90 to it (should hit).</summary>
     Paraphrase,
 
-    /// <summary>Close but not close enough: similarity 0.75 to 0.84 to a cached question (should miss).</summary>
+    /// <summary>Close but not close enough: similarity 0.80 to 0.85 to a cached question (should miss).</summary>
     NearMiss,
 
     /// <summary>A new topic (should miss by far).</summary>
@@ -19,7 +19,7 @@ internal enum QueryKind
 /// <summary>
 /// Seeded synthetic traffic. Cached questions sit around topic centres (similarity 0.8 to their centre), one tenant holds
 /// about 45% of them and fifty small tenants about 1.1% each. Queries come in the hard band around the 0.85 threshold
-/// (paraphrases at 0.86-0.95 and near-misses at 0.75-0.84 of a cached question of their tenant: 65% of all) and as far
+/// (paraphrases at 0.85-0.90 and near-misses at 0.80-0.85 of a cached question of their tenant: 80% of all) and as far
 /// misses; half ask the large tenant and half the small ones.
 /// </summary>
 internal sealed class Data
@@ -64,14 +64,14 @@ internal sealed class Data
             var kind = (q / 2 % 20) switch
             {
                 < 8 => QueryKind.Paraphrase,
-                < 13 => QueryKind.NearMiss,
+                < 16 => QueryKind.NearMiss,
                 _ => QueryKind.FarMiss,
             };
             var pool = byTenant[tenant];
             list.Add(kind == QueryKind.FarMiss || pool.Count == 0
                 ? new Query(Vectors.Random(rng, dimensions), tenant, QueryKind.FarMiss)
                 : new Query(Vectors.AtSimilarity(embeddings[pool[rng.Next(pool.Count)]],
-                    kind == QueryKind.Paraphrase ? 0.86 + 0.09 * rng.NextDouble() : 0.75 + 0.09 * rng.NextDouble(), rng), tenant, kind));
+                    kind == QueryKind.Paraphrase ? 0.85 + 0.05 * rng.NextDouble() : 0.80 + 0.05 * rng.NextDouble(), rng), tenant, kind));
         }
 
         return new Data { Tenants = tenants, Embeddings = embeddings, TenantOf = tenantOf, Queries = list };

@@ -21,11 +21,12 @@ var scaleOutOption = new Option<bool>("--scale-out") { Description = "Measure sc
 var standbyOption = new Option<string?>("--standby") { Description = "Connection string of a streaming standby of the server (eng/bench.sh --scale-out starts one)" };
 var clientsOption = new Option<int>("--clients") { Description = "Concurrent clients of the --scale-out lookups", DefaultValueFactory = _ => 4 };
 var embeddingOption = new Option<bool>("--embedding") { Description = "Measure the in-process model instead (no database): cold start, memory, single, batched, concurrent" };
+var efConstructionOption = new Option<int?>("--ef-construction") { Description = "Build the HNSW index with this ef_construction instead of the migrations' (to compare build settings)" };
 var connectionOption = new Option<string?>("--connection") { Description = "Server to use (default: QUERYCACHE_CONNECTION; eng/bench.sh sets it)" };
 var root = new RootCommand("QueryCache benchmark")
 {
     sizesOption, largeOption, dimensionsOption, queriesOption, precisionOption, efSearchOption, hitRecordingOption, skipVacuumOption,
-    keepOption, scaleOutOption, standbyOption, clientsOption, embeddingOption, connectionOption,
+    keepOption, scaleOutOption, standbyOption, clientsOption, embeddingOption, efConstructionOption, connectionOption,
 };
 root.SetAction(async (parse, ct) =>
 {
@@ -51,7 +52,7 @@ root.SetAction(async (parse, ct) =>
 
     var settings = new BenchSettings(server, parse.GetValue(dimensionsOption), parse.GetValue(queriesOption), parse.GetValue(precisionOption),
         parse.GetValue(efSearchOption) ?? QueryCacheSchema.LookupSettings.DefaultEfSearch, parse.GetValue(hitRecordingOption),
-        !parse.GetValue(skipVacuumOption), parse.GetValue(keepOption));
+        !parse.GetValue(skipVacuumOption), parse.GetValue(keepOption), parse.GetValue(efConstructionOption));
     Console.WriteLine($"QueryCache benchmark: {Environment.ProcessorCount} cores, {settings.Dimensions} dimensions, {settings.Precision} precision, " +
         $"ef_search {settings.EfSearch}, {settings.Queries} lookups per size, command: eng/bench.sh {string.Join(' ', args)}");
     if (parse.GetValue(scaleOutOption))

@@ -68,6 +68,10 @@ internal static partial class FastLookupsSql
         CREATE TRIGGER query_cache_count_truncates AFTER TRUNCATE ON askwealth.query_cache_embeddings
             FOR EACH STATEMENT EXECUTE FUNCTION askwealth.query_cache_count_entries();
 
+        """ + "\n" + IndexPending + "\n\n" + Nearest + "\n\n" + Lookup + "\n\n" + RecordHit + "\n\n" + Maintenance;
+
+    /// <summary>query_cache_index_pending as this migration made it.</summary>
+    internal const string IndexPending = """
         -- Inserts up to p_batch_size unindexed entries (oldest first) into the HNSW index; returns how many. Rows another
         -- session is indexing or deleting are skipped, so instances can call it at once; call it until it returns 0.
         CREATE FUNCTION askwealth.query_cache_index_pending(p_batch_size integer DEFAULT 16)
@@ -84,7 +88,10 @@ internal static partial class FastLookupsSql
             GET DIAGNOSTICS v_indexed = ROW_COUNT;
             RETURN v_indexed;
         END $fn$;
+        """;
 
+    /// <summary>query_cache_nearest as this migration made it.</summary>
+    internal const string Nearest = """
         -- The nearest live entry of the tenant (shared, or private to p_user_id) and embedding model, whatever its
         -- similarity, with the settings in force: one row, whose entry columns are NULL when there is no entry (or the
         -- cache is disabled). The caller applies the threshold and checks the candidate; it records the hit itself.
@@ -183,7 +190,10 @@ internal static partial class FastLookupsSql
             END IF;
             RETURN NEXT;
         END $fn$;
+        """;
 
+    /// <summary>query_cache_lookup as this migration made it.</summary>
+    internal const string Lookup = """
         -- The nearest live entry at or above the threshold (p_threshold, else the tenant's, else the global one), found
         -- by query_cache_nearest; records the hit unless p_record_hit is false.
         CREATE OR REPLACE FUNCTION askwealth.query_cache_lookup(
@@ -214,8 +224,10 @@ internal static partial class FastLookupsSql
             assistant_message_id := v_nearest.assistant_message_id;
             RETURN NEXT;
         END $fn$;
+        """;
 
-        """ + "\n" + RecordHit + "\n\n" + """
+    /// <summary>query_cache_cleanup and query_cache_stats as this migration made them.</summary>
+    internal const string Maintenance = """
         -- Deletes at most p_batch_size entries: expired ones first, then the least recently used (last hit, else creation)
         -- of each tenant over its own max_cache_entries, then of the whole table over the global max_cache_entries.
         -- Returns how many went; call it until it returns 0. Small batches keep row locks short.

@@ -61,7 +61,7 @@ internal static class ScaleOutSql
         DROP FUNCTION askwealth.query_cache_lookup_exact(bytea, text, text, text, boolean);
         """ + "\n\n" + InitialQueryCacheSql.LookupExact;
 
-    private const string LookupExact = """
+    internal const string LookupExact = """
         -- The entry whose normalized question has this hash (a private entry of the user first, then the newest), with its
         -- expiry; records the hit unless p_record_hit is false. Reads only when it is false: it runs on a standby.
         CREATE FUNCTION askwealth.query_cache_lookup_exact(

@@ -72,8 +72,9 @@ internal static partial class CacheStatements
     public const string InvalidateTenant =
         $"DELETE FROM {Embeddings} WHERE {E.TenantId} = @TenantId AND {E.Id} IN ({SelectIdsForUpdate} WHERE {E.TenantId} = @TenantId ORDER BY {E.Id} FOR UPDATE)";
 
+    // Matched on the whole key (tenant, id): the primary key leads with the tenant, so "id IN" alone would scan it.
     public const string InvalidateMessages = $"""
-        DELETE FROM {Embeddings} WHERE {E.Id} IN ({SelectIdsForUpdate}
+        DELETE FROM {Embeddings} WHERE ({E.TenantId}, {E.Id}) IN (SELECT {E.TenantId}, {E.Id} FROM {Embeddings}
             WHERE {E.UserMessageId} = ANY(@Ids) OR {E.AssistantMessageId} = ANY(@Ids) ORDER BY {E.Id} FOR UPDATE)
         """;
 
