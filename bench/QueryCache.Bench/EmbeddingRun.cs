@@ -95,11 +95,4 @@ internal static class EmbeddingRun
             System.Globalization.CultureInfo.InvariantCulture);
         return (Kb("RssAnon:") >> 10, Kb("RssFile:") >> 10, managed);
     }
-
-    private sealed class NoResources : IAsyncDisposable
-    {
-        public static readonly NoResources Instance = new();
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-    }
 }

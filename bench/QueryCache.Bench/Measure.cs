@@ -55,3 +55,11 @@ internal static class Measure
         return ([.. latencies], perSecond);
     }
 }
+
+/// <summary>What a worker that shares the cache (rather than its own connection) owns: nothing.</summary>
+internal sealed class NoResources : IAsyncDisposable
+{
+    public static readonly NoResources Instance = new();
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

@@ -125,10 +125,3 @@ internal static class ScaleOutRun
     }
 }
 
-/// <summary>What a worker that shares the cache owns: nothing.</summary>
-internal sealed class NoResources : IAsyncDisposable
-{
-    public static readonly NoResources Instance = new();
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-}

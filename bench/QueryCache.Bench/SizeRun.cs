@@ -228,11 +228,4 @@ internal sealed partial class SizeRun
         await using var connection = await DataSource.OpenConnectionAsync();
         return await connection.ExecuteScalarAsync<long>(sql);
     }
-
-    private sealed class NoResources : IAsyncDisposable
-    {
-        public static readonly NoResources Instance = new();
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-    }
 }

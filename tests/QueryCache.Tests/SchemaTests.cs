@@ -42,6 +42,38 @@ public sealed class SchemaTests(DatabaseFixture database) : DatabaseTest(databas
     }
 
     [Fact]
+    public async Task Recording_a_hit_indexing_and_evicting_reach_entries_by_their_whole_key_never_by_scanning_it()
+    {
+        // The primary key is (tenant_id, id): a statement that names the id alone scans the whole key for every row.
+        var rng = new Random(5);
+        var entries = Enumerable.Range(0, 2000).Select(i => new SeedEntry($"t{i % 4}", null, Vectors.Random(rng), $"q{i}")).ToList();
+        await TestData.InsertEntriesAsync(Database.ConnectionString, entries, rebuildIndex: true);
+        await using var connection = new NpgsqlConnection(Database.ConnectionString);
+        await connection.ExecuteAsync("ANALYZE askwealth.query_cache_embeddings");
+        static void AssertNoKeyScan(List<string> plans)
+        {
+            var scans = plans.Where(plan => plan.Contains("Seq Scan on query_cache_embeddings", StringComparison.Ordinal)
+                || System.Text.RegularExpressions.Regex.IsMatch(plan, @"Index Cond: \(id = ")).ToList();
+            Assert.True(scans.Count == 0, string.Join("\n\n", scans));
+        }
+
+        var (hit, plans) = await TestData.ExplainLookupAsync<string?>(Database.ConnectionString,
+            "SELECT query_text FROM askwealth.query_cache_lookup(@Embedding, 't1', NULL, @Model, 0.99)",
+            new { Embedding = new Vector(entries[5].Embedding), Model = DatabaseFixture.EmbeddingModel });
+        Assert.Equal("q5", hit);
+        AssertNoKeyScan(plans);
+        Assert.Equal(1, await TestData.ScalarAsync(Database.ConnectionString, "SELECT hit_count FROM askwealth.query_cache_hits WHERE tenant_id = 't1'"));
+
+        await connection.ExecuteAsync("UPDATE askwealth.query_cache_embeddings SET indexed = false WHERE tenant_id = 't2' AND id % 50 = 0");
+        (_, plans) = await TestData.ExplainLookupAsync<int>(Database.ConnectionString, "SELECT askwealth.query_cache_index_pending(100)", new { });
+        AssertNoKeyScan(plans);
+        await connection.ExecuteAsync("UPDATE askwealth.query_cache_config SET max_cache_entries = 1990 WHERE tenant_id IS NULL");
+        var (evicted, cleanupPlans) = await TestData.ExplainLookupAsync<int>(Database.ConnectionString, "SELECT askwealth.query_cache_cleanup(100)", new { });
+        Assert.Equal(10, evicted);
+        Assert.DoesNotContain(cleanupPlans, plan => System.Text.RegularExpressions.Regex.IsMatch(plan, @"Index Cond: \(id = "));
+    }
+
+    [Fact]
     public async Task An_entry_not_yet_indexed_answers_at_once_and_an_index_pass_adds_it_to_the_hnsw_index()
     {
         var rng = new Random(11);
