@@ -9,7 +9,7 @@ namespace QueryCache.Migrations.Migrations
     internal partial class LookupsAtWalkCost : EmbeddingColumnMigration
     {
         /// <inheritdoc />
-        protected override void Up(MigrationBuilder migrationBuilder) => migrationBuilder.Sql(LookupsAtWalkCostSql.Up);
+        protected override void Up(MigrationBuilder migrationBuilder) => migrationBuilder.Sql(LookupsAtWalkCostSql.Up(Column));
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder) => migrationBuilder.Sql(LookupsAtWalkCostSql.Down(Column));

@@ -130,6 +130,7 @@ internal sealed class CacheLookups(
                 Model = _options.EmbeddingModel,
                 Hash = query.Question is { } question ? QueryText.Hash(question) : null,
                 K = k,
+                Threshold = query.SimilarityThreshold,
             }, cancellationToken: token)).ConfigureAwait(false)).ToList(), [], cancellationToken).ConfigureAwait(false);
 
     /// <summary>
