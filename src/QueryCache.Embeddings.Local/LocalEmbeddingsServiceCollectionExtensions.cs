@@ -25,6 +25,8 @@ public static class LocalEmbeddingsServiceCollectionExtensions
             new LocalEmbeddingGenerator(sp.GetRequiredService<IOptions<LocalEmbeddingOptions>>().Value));
         services.PostConfigure<QueryCacheOptions>(options =>
         {
+            // An embedding costs only CPU here: embed while the exact-match round trip runs.
+            options.EmbedDuringExactMatch ??= true;
             if (string.IsNullOrWhiteSpace(options.EmbeddingModel))
             {
                 options.EmbeddingModel = LocalEmbeddingGenerator.ModelName;

@@ -110,6 +110,15 @@ public sealed class QueryCacheOptions
     public bool ExactMatch { get; set; } = true;
 
     /// <summary>
+    /// With <see cref="ExactMatch"/>, whether a text lookup embeds the question while the exact-match round trip runs
+    /// (true: a miss costs about the embedding plus the vector search; an exact hit cancels an embedding it did not
+    /// need) or only after it missed (false: no embedding call for an exact hit, which matters when each call is
+    /// billed). Null (the default) is false, unless the generator's registration says otherwise:
+    /// <c>AddQueryCacheLocalEmbeddings()</c> makes it true, as an in-process model costs only CPU.
+    /// </summary>
+    public bool? EmbedDuringExactMatch { get; set; }
+
+    /// <summary>
     /// After most of at least 10 lookups and stores within 10 s failed or timed out, the cache leaves the database alone
     /// for this long (lookups miss and stores are dropped at once, without waiting for a timeout), then tries again.
     /// <see cref="TimeSpan.Zero"/> turns this off.

@@ -8,15 +8,29 @@ namespace QueryCache.Tests;
 /// <summary>Defects found by the one-engine review, through the public API: the lookup's time budget, its counters, its flights.</summary>
 public sealed class LookupBudgetTests(DatabaseFixture database) : DatabaseTest(database)
 {
-    /// <summary>Takes two seconds per call: a model endpoint on a bad day.</summary>
-    private sealed class SlowEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
+    /// <summary>Takes two seconds per call (a model endpoint on a bad day), or the delay given; counts calls and cancellations.</summary>
+    private sealed class SlowEmbeddingGenerator(int delayMs = 2000) : IEmbeddingGenerator<string, Embedding<float>>
     {
         private readonly CountingEmbeddingGenerator _inner = new();
+
+        public int Calls;
+
+        public int Cancelled;
 
         public async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null,
             CancellationToken cancellationToken = default)
         {
-            await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+            Interlocked.Increment(ref Calls);
+            try
+            {
+                await Task.Delay(delayMs, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                Interlocked.Increment(ref Cancelled);
+                throw;
+            }
+
             return await _inner.GenerateAsync(values, options, cancellationToken);
         }
 
@@ -50,6 +64,26 @@ public sealed class LookupBudgetTests(DatabaseFixture database) : DatabaseTest(d
 
         // 2,000 ms without the budget; the margin is for a busy machine.
         Assert.True(watch.ElapsedMilliseconds < 1500, $"the lookup took {watch.ElapsedMilliseconds} ms with a 300 ms budget");
+    }
+
+    [Fact]
+    public async Task Embedding_during_the_exact_match_overlaps_a_miss_and_is_cancelled_by_an_exact_hit()
+    {
+        var generator = new SlowEmbeddingGenerator(delayMs: 1500);
+        await using var provider = Database.BuildServices(o => o.EmbedDuringExactMatch = true, generator);
+        var cache = provider.GetRequiredService<IQueryCacheService>();
+        var scope = new CacheScope("acme");
+        await cache.AddToCacheAsync(new CacheEntry { Scope = scope, QueryText = "What are the fees?", Answer = "0.2%" });
+
+        var watch = Stopwatch.StartNew();
+        Assert.Equal("0.2%", (await cache.LookupAsync(new CacheQuery { Scope = scope, Question = "what are the fees?" })).Hit?.Answer);
+        Assert.True(watch.ElapsedMilliseconds < 1000, $"the exact hit waited {watch.ElapsedMilliseconds} ms for an embedding it did not need");
+        await Eventually.TrueAsync(() => Task.FromResult(Volatile.Read(ref generator.Cancelled) == 1));
+
+        // A miss embeds once: the embedding started beside the exact round trip is the one the vector search uses.
+        var calls = Volatile.Read(ref generator.Calls);
+        Assert.Null((await cache.LookupAsync(new CacheQuery { Scope = scope, Question = "How do pensions work?" })).Hit);
+        Assert.Equal(calls + 1, Volatile.Read(ref generator.Calls));
     }
 
     [Fact]

@@ -10,7 +10,7 @@ namespace QueryCache.Internal;
 /// The read path: the exact-match lookup (in-process tier, then database), then the nearest entry with the settings in
 /// force (one round trip, on the standby when there is one), then the threshold, the guard and the verifier. Bounded, measured, fail-open; a served hit is handed to the hit recorder.
 /// </summary>
-internal sealed class CacheLookups(
+internal sealed partial class CacheLookups(
     StandbyReads reads,
     LocalTier tier,
     FailOpenExecutor executor,
@@ -91,18 +91,45 @@ internal sealed class CacheLookups(
     private async Task<(CacheLookupResult Result, string Path)> FindAsync(CacheQuery query, bool primaryOnly, CancellationToken cancellationToken)
     {
         var scope = query.Scope;
+        using var embeddingCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task<ReadOnlyMemory<float>>? embedding = null;
         if (query.Question is { } question)
         {
             Log.LookupText(logger, scope.TenantId, question);
-            if (_options.ExactMatch && await FindExactAsync(scope, question, primaryOnly, cancellationToken).ConfigureAwait(false) is ({ } exact, var path))
+            if (_options.ExactMatch)
             {
-                return (new CacheLookupResult { Hit = exact, NearestSimilarity = 1, NearestQueryText = exact.QueryText, Embedding = query.Embedding }, path);
+                var hash = QueryText.Hash(question);
+                if (tier.TryGetHit(scope, hash, out var remembered))
+                {
+                    return (ExactHit(remembered, query), "memory");
+                }
+
+                // With EmbedDuringExactMatch the embedding does not wait for the exact path's round trip: the two overlap,
+                // and an exact hit drops it.
+                embedding = query.Embedding.IsEmpty && _options.EmbedDuringExactMatch == true ? embedder.EmbedAsync(question, embeddingCancel.Token) : null;
+                CacheHit? exact;
+                try
+                {
+                    exact = await FindExactAsync(scope, hash, primaryOnly, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    await DropAsync(embedding, embeddingCancel).ConfigureAwait(false);
+                    throw;
+                }
+
+                if (exact is not null)
+                {
+                    await DropAsync(embedding, embeddingCancel).ConfigureAwait(false);
+                    return (ExactHit(exact, query), "exact");
+                }
             }
         }
 
-        var embedding = query.Embedding.IsEmpty ? await embedder.EmbedAsync(query.Question!, cancellationToken).ConfigureAwait(false) : query.Embedding;
+        var vector = !query.Embedding.IsEmpty ? query.Embedding
+            : await (embedding ?? embedder.EmbedAsync(query.Question!, cancellationToken)).ConfigureAwait(false);
         var learned = query.Question is null ? null : await decisions.ForTenantAsync(scope.TenantId, cancellationToken).ConfigureAwait(false);
-        var candidates = await CandidatesAsync(query, embedding, learned is null ? 1 : _options.DecisionCandidates, primaryOnly, cancellationToken)
+        var candidates = await CandidatesAsync(query, vector, learned is null ? 1 : _options.DecisionCandidates, primaryOnly, cancellationToken)
             .ConfigureAwait(false);
         var nearest = candidates.FirstOrDefault();
         var threshold = query.SimilarityThreshold ?? nearest?.Threshold;
@@ -111,7 +138,7 @@ internal sealed class CacheLookups(
             NearestSimilarity = nearest?.Similarity,
             NearestQueryText = nearest?.QueryText,
             Threshold = threshold,
-            Embedding = embedding,
+            Embedding = vector,
         };
         return (learned is null
             ? await DecideAsync(query, nearest, threshold, result, cancellationToken).ConfigureAwait(false)
@@ -133,51 +160,24 @@ internal sealed class CacheLookups(
                 Threshold = query.SimilarityThreshold,
             }, cancellationToken: token)).ConfigureAwait(false)).ToList(), [], cancellationToken).ConfigureAwait(false);
 
-    /// <summary>
-    /// The learned decision: the first candidate, nearest first, that the guard lets through (where the tenant has it on)
-    /// and whose estimated probability of being right reaches the fit's cutoff; a per-call threshold still applies.
-    /// </summary>
-    private static CacheLookupResult DecideLearned(CacheQuery query, List<Nearest> candidates, LearnedDecision decision, CacheLookupResult result)
+    private static CacheLookupResult ExactHit(CacheHit hit, CacheQuery query) =>
+        new() { Hit = hit, NearestSimilarity = 1, NearestQueryText = hit.QueryText, Embedding = query.Embedding };
+
+    /// <summary>Cancels an embedding no longer needed; its failure, if any, is observed and dropped.</summary>
+    private static async Task DropAsync(Task? embedding, CancellationTokenSource cancel)
     {
-        if (NothingToJudge(candidates.FirstOrDefault()) is { } nothing)
+        if (embedding is null)
         {
-            return result with { MissReason = nothing };
+            return;
         }
 
-        var asked = QuestionText.Parse(query.Question!);
-        CacheMissReason? firstRefusal = null;
-        double? nearestProbability = null;
-        foreach (var candidate in candidates.Where(c => c.EntryId is not null))
-        {
-            var cached = QuestionText.Parse(candidate.QueryText!);
-            var terms = candidate.ContrastTerms;
-            var signals = LexicalGuard.Signals(asked, cached, terms);
-            var refusal = candidate.GuardEnabled ? LexicalGuard.FirstReason(signals) : null;
-            var probability = decision.Model.Probability(DecisionFeatures.Of(asked, cached, candidate.Similarity!.Value, signals));
-            nearestProbability ??= probability;
-            refusal ??= probability < decision.Cutoff ? CacheMissReason.DecisionRefused
-                : candidate.Similarity < query.SimilarityThreshold ? CacheMissReason.BelowThreshold
-                : null;
-            if (refusal is null)
-            {
-                return result with { Hit = candidate.ToHit(), RightProbability = probability };
-            }
-
-            firstRefusal ??= refusal;
-        }
-
-        return result with { MissReason = firstRefusal, RightProbability = nearestProbability };
+        await cancel.CancelAsync().ConfigureAwait(false);
+        _ = embedding.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
 
-    /// <summary>The entry of the same normalized question: from the in-process tier when it has it, else from the database.</summary>
-    private async Task<(CacheHit? Hit, string Path)> FindExactAsync(CacheScope scope, string question, bool primaryOnly, CancellationToken cancellationToken)
+    /// <summary>The entry of the same normalized question in the database (the caller has looked in the in-process tier).</summary>
+    private async Task<CacheHit?> FindExactAsync(CacheScope scope, byte[] hash, bool primaryOnly, CancellationToken cancellationToken)
     {
-        var hash = QueryText.Hash(question);
-        if (tier.TryGetHit(scope, hash, out var remembered))
-        {
-            return (remembered, "memory");
-        }
-
         var generation = tier.Generation;
         var exact = await QueryAsync<Exact>(scope, CacheStatements.LookupExact, new
         {
@@ -188,7 +188,7 @@ internal sealed class CacheLookups(
         }, primaryOnly, cancellationToken).ConfigureAwait(false);
         if (exact is null)
         {
-            return (null, "exact");
+            return null;
         }
 
         var hit = new CacheHit
@@ -201,43 +201,8 @@ internal sealed class CacheLookups(
             AssistantMessageId = exact.AssistantMessageId,
         };
         tier.AddHit(scope, hash, hit, DatabaseTime.ToOffset(exact.ExpiresAt), generation);
-        return (hit, "exact");
+        return hit;
     }
-
-    private async Task<CacheLookupResult> DecideAsync(CacheQuery query, Nearest? nearest, double? threshold, CacheLookupResult result,
-        CancellationToken cancellationToken)
-    {
-        var reason = NothingToJudge(nearest) ?? (nearest!.Similarity < threshold ? CacheMissReason.BelowThreshold : null);
-        if (reason is not null)
-        {
-            return result with { MissReason = reason };
-        }
-
-        var hit = nearest!.ToHit();
-        if (query.Question is { } question)
-        {
-            reason = await judge.JudgeAsync(new CacheHitCandidate
-            {
-                Scope = query.Scope,
-                Question = question,
-                CachedQuestion = hit.QueryText,
-                CachedAnswer = hit.Answer,
-                Similarity = hit.Similarity,
-                EntryId = hit.EntryId,
-            }, nearest.GuardEnabled, nearest.ContrastTerms, cancellationToken).ConfigureAwait(false);
-        }
-
-        return reason is null ? result with { Hit = hit } : result with { MissReason = reason };
-    }
-
-    /// <summary>Why there is no candidate to judge (no row, the cache disabled, no entry), or null when there is one.</summary>
-    private static CacheMissReason? NothingToJudge(Nearest? nearest) => nearest switch
-    {
-        null => CacheMissReason.Unavailable,
-        { Enabled: false } => CacheMissReason.Disabled,
-        { EntryId: null } => CacheMissReason.NoEntry,
-        _ => null,
-    };
 
     private Task<T?> QueryAsync<T>(CacheScope scope, string sql, object parameters, bool primaryOnly, CancellationToken cancellationToken)
         where T : class =>

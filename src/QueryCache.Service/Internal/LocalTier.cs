@@ -55,7 +55,7 @@ internal sealed class LocalTier : IAsyncDisposable
     /// </summary>
     public long Generation => Interlocked.Read(ref _generation);
 
-    public bool TryGetHit(CacheScope scope, byte[] questionHash, out CacheHit? hit)
+    public bool TryGetHit(CacheScope scope, byte[] questionHash, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CacheHit? hit)
     {
         hit = null;
         return Serving && _cache!.TryGetValue(HitKey.Of(scope, questionHash), out hit);
