@@ -9,7 +9,7 @@ namespace QueryCache.Migrations.Migrations
     internal partial class LookupsAtWalkCost : EmbeddingColumnMigration
     {
         /// <inheritdoc />
-        protected override void Up(MigrationBuilder migrationBuilder) => migrationBuilder.Sql(LookupsAtWalkCostSql.Up(Column));
+        protected override void Up(MigrationBuilder migrationBuilder) => migrationBuilder.Sql(LookupsAtWalkCostSql.Up);
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder) => migrationBuilder.Sql(LookupsAtWalkCostSql.Down(Column));

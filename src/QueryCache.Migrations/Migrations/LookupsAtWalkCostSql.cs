@@ -1,4 +1,3 @@
-using System.Globalization;
 using QueryCache.Data;
 
 namespace QueryCache.Migrations.Migrations;
@@ -10,154 +9,7 @@ namespace QueryCache.Migrations.Migrations;
 /// </summary>
 internal static class LookupsAtWalkCostSql
 {
-    /// <summary>The first walk's ef_search: pgvector's default.</summary>
-    private const int FirstEfSearch = 40;
-
-    /// <summary>How far below the threshold a miss of the first walk is walked again at the full ef_search.</summary>
-    private const string RecheckMargin = "0.05";
-
-    public static string Up(EmbeddingColumn column) =>
-        FastLookupsSql.Fill(Candidates, column)
-            .Replace("{first_ef_search}", FirstEfSearch.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
-            .Replace("{recheck_margin}", RecheckMargin, StringComparison.Ordinal)
-        + "\n\n" + Wrappers;
-
-    private const string Candidates = """
-        DROP FUNCTION askwealth.query_cache_candidates(vector, text, text, text, bytea, integer);
-
-        -- Up to p_k nearest live entries of the tenant (shared, or private to p_user_id) and embedding model, nearest
-        -- first, whatever their similarity, leaving out entries reported wrong for this question (p_query_hash, the
-        -- SHA-256 of the normalized question; NULL: none left out). Every row carries the settings in force; with no entry
-        -- (or the cache disabled) one row whose entry columns are NULL. The path is query_cache_nearest's: an exact scan
-        -- for a small tenant, else the HNSW walk (iterative where the tenant filter could empty it) plus the entries not
-        -- yet indexed. Reads only: it runs on a standby. For one candidate (a threshold decision at p_threshold, else the
-        -- tenant's), the walk goes first at ef_search {first_ef_search}, and again at the full querycache.ef_search only when
-        -- that found nothing or a miss within {recheck_margin} of the threshold: a hit found by the short walk is a hit
-        -- whatever a longer one finds, and a clear miss stays one, so most lookups cost the short walk.
-        CREATE FUNCTION askwealth.query_cache_candidates(
-            p_embedding vector, p_tenant_id text, p_user_id text, p_embedding_model text, p_query_hash bytea, p_k integer,
-            p_threshold double precision DEFAULT NULL)
-        RETURNS TABLE (entry_id bigint, query_text text, answer text, similarity double precision, user_message_id uuid,
-                       assistant_message_id uuid, similarity_threshold double precision, cache_enabled boolean,
-                       guard_enabled boolean, contrast_terms text[])
-        LANGUAGE plpgsql STABLE
-        SET jit = off
-        SET enable_seqscan = off
-        SET enable_sort = off
-        SET hnsw.iterative_scan = 'off'
-        SET hnsw.ef_search = {ef_search}
-        AS $fn$
-        DECLARE
-            v_query {column};
-            v_entries bigint;
-            v_table_rows real;
-            v_share double precision;
-            v_threshold double precision;
-            v_enabled boolean;
-            v_guard boolean;
-            v_terms text[];
-            v_ef_search text := coalesce(nullif(current_setting('querycache.ef_search', true), ''), '{ef_search}');
-            v_ids bigint[];
-            v_distances double precision[];
-            v_pass integer := 0;
-        BEGIN
-            PERFORM askwealth.query_cache_check_scope(p_tenant_id, p_embedding_model);
-            IF p_embedding IS NULL OR vector_dims(p_embedding) <> {dimensions} THEN
-                RAISE EXCEPTION 'query cache: the embedding has % dimensions, the cache stores {dimensions}', vector_dims(p_embedding)
-                    USING ERRCODE = '22023', HINT = 'Embed with the model the cache was created for, or migrate with QUERYCACHE_DIMENSIONS set to your model''s size.';
-            END IF;
-            IF vector_norm(p_embedding) = 0 THEN
-                RAISE EXCEPTION 'query cache: the embedding is all zeros and has no direction to compare'
-                    USING ERRCODE = '22023', HINT = 'Pass the embedding your model returned for the question.';
-            END IF;
-            IF p_k IS NULL OR p_k NOT BETWEEN 1 AND 100 THEN
-                RAISE EXCEPTION 'query cache: % candidates asked for; ask for 1 to 100', p_k USING ERRCODE = '22023';
-            END IF;
-            v_query := p_embedding::{column};
-
-            SELECT c.similarity_threshold, c.cache_enabled, c.guard_enabled, c.contrast_terms,
-                   (SELECT s.entries FROM askwealth.query_cache_tenant_sizes s
-                    WHERE s.tenant_id = p_tenant_id AND s.embedding_model = p_embedding_model),
-                   (SELECT t.reltuples FROM pg_class t WHERE t.oid = 'askwealth.query_cache_embeddings'::regclass)
-            INTO v_threshold, v_enabled, v_guard, v_terms, v_entries, v_table_rows
-            FROM askwealth.query_cache_effective_config(p_tenant_id) c;
-            IF coalesce(v_enabled, false) AND coalesce(v_entries, 0) > 0 THEN
-                IF v_entries <= coalesce(nullif(current_setting('querycache.exact_scan_limit', true), '')::bigint, {exact_scan_limit}) THEN
-                    RETURN QUERY
-                    SELECT e.id, e.query_text, e.answer, 1 - (e.embedding <=> v_query), e.user_message_id, e.assistant_message_id,
-                           v_threshold, v_enabled, v_guard, v_terms
-                    FROM askwealth.query_cache_embeddings e
-                    WHERE e.tenant_id = p_tenant_id
-                      AND e.embedding_model = p_embedding_model
-                      AND (e.user_id IS NULL OR e.user_id = p_user_id)
-                      AND (e.expires_at IS NULL OR e.expires_at > now())
-                      AND NOT EXISTS (SELECT 1 FROM askwealth.query_cache_withdrawn w
-                                      WHERE w.tenant_id = p_tenant_id AND w.query_hash = p_query_hash AND w.entry_id = e.id)
-                    ORDER BY (e.embedding <=> v_query) + 0
-                    LIMIT p_k;
-                ELSE
-                    v_share := CASE WHEN v_table_rows > 0 THEN v_entries / v_table_rows END;
-                    LOOP
-                        v_pass := v_pass + 1;
-                        PERFORM set_config('hnsw.ef_search',
-                            CASE WHEN v_pass = 1 AND p_k = 1 THEN least(v_ef_search::int, {first_ef_search})::text ELSE v_ef_search END, true);
-                        -- Iterate only where the tenant filter could empty a whole candidate list, i.e. where ef_search
-                        -- entries drawn from the table may (p > 1e-12) hold none of the tenant's.
-                        PERFORM set_config('hnsw.iterative_scan',
-                            CASE WHEN v_share IS NULL OR (v_share < 1 AND current_setting('hnsw.ef_search')::int * ln(1 - v_share) > -27.6)
-                                 THEN 'relaxed_order' ELSE 'off' END, true);
-                        SELECT array_agg(n.id ORDER BY n.distance), array_agg(n.distance ORDER BY n.distance)
-                        INTO v_ids, v_distances
-                        FROM ((SELECT e.id, e.embedding <=> v_query AS distance
-                               FROM askwealth.query_cache_embeddings e
-                               WHERE e.tenant_id = p_tenant_id
-                                 AND e.embedding_model = p_embedding_model
-                                 AND e.indexed
-                                 AND (e.user_id IS NULL OR e.user_id = p_user_id)
-                                 AND (e.expires_at IS NULL OR e.expires_at > now())
-                                 AND NOT EXISTS (SELECT 1 FROM askwealth.query_cache_withdrawn w
-                                                 WHERE w.tenant_id = p_tenant_id AND w.query_hash = p_query_hash AND w.entry_id = e.id)
-                               ORDER BY e.embedding <=> v_query
-                               LIMIT p_k)
-                              UNION ALL
-                              (SELECT e.id, (e.embedding <=> v_query) + 0
-                               FROM askwealth.query_cache_embeddings e
-                               WHERE e.tenant_id = p_tenant_id
-                                 AND e.embedding_model = p_embedding_model
-                                 AND NOT e.indexed
-                                 AND (e.user_id IS NULL OR e.user_id = p_user_id)
-                                 AND (e.expires_at IS NULL OR e.expires_at > now())
-                                 AND NOT EXISTS (SELECT 1 FROM askwealth.query_cache_withdrawn w
-                                                 WHERE w.tenant_id = p_tenant_id AND w.query_hash = p_query_hash AND w.entry_id = e.id)
-                               ORDER BY 2
-                               LIMIT p_k)
-                              ORDER BY 2
-                              LIMIT p_k) n;
-                        EXIT WHEN p_k > 1 OR v_pass > 1 OR v_ef_search::int <= {first_ef_search}
-                            OR (v_distances IS NOT NULL
-                                AND NOT (1 - v_distances[1] < coalesce(p_threshold, v_threshold)
-                                         AND 1 - v_distances[1] >= coalesce(p_threshold, v_threshold) - {recheck_margin}));
-                    END LOOP;
-                    RETURN QUERY
-                    SELECT e.id, e.query_text, e.answer, 1 - u.distance, e.user_message_id, e.assistant_message_id,
-                           v_threshold, v_enabled, v_guard, v_terms
-                    FROM unnest(v_ids, v_distances) WITH ORDINALITY AS u(id, distance, position)
-                    JOIN askwealth.query_cache_embeddings e ON e.tenant_id = p_tenant_id AND e.id = u.id
-                    ORDER BY u.position;
-                END IF;
-                IF FOUND THEN
-                    RETURN;
-                END IF;
-            END IF;
-            similarity_threshold := v_threshold;
-            cache_enabled := v_enabled;
-            guard_enabled := v_guard;
-            contrast_terms := v_terms;
-            RETURN NEXT;
-        END $fn$;
-        """;
-
-    private const string Wrappers = """
+    public const string Up = """
         -- The nearest live entry, whatever its similarity, with the settings in force: query_cache_candidates' first row.
         CREATE OR REPLACE FUNCTION askwealth.query_cache_nearest(
             p_embedding vector, p_tenant_id text, p_user_id text, p_embedding_model text)
@@ -183,7 +35,7 @@ internal static class LookupsAtWalkCostSql
                 RAISE EXCEPTION 'query cache: similarity threshold % is outside [0, 1]', p_threshold
                     USING ERRCODE = '22023', HINT = 'Use a cosine similarity between 0 and 1, for example 0.85.';
             END IF;
-            SELECT * INTO v_nearest FROM askwealth.query_cache_candidates(p_embedding, p_tenant_id, p_user_id, p_embedding_model, NULL, 1, p_threshold);
+            SELECT * INTO v_nearest FROM askwealth.query_cache_candidates(p_embedding, p_tenant_id, p_user_id, p_embedding_model, NULL, 1);
             IF v_nearest.entry_id IS NULL OR v_nearest.similarity < coalesce(p_threshold, v_nearest.similarity_threshold) THEN
                 RETURN;
             END IF;
@@ -198,7 +50,6 @@ internal static class LookupsAtWalkCostSql
 
     public static string Down(EmbeddingColumn column) => string.Join("\n\n",
         FastLookupsSql.Fill(FastLookupsSql.Nearest, column), FastLookupsSql.Lookup,
-        "DROP FUNCTION askwealth.query_cache_candidates(vector, text, text, text, bytea, integer, double precision);", LearnedDecisionsSql.Up(column),
         "DROP FUNCTION askwealth.query_cache_lookup_exact(bytea, text, text, text, boolean);", ScaleOutSql.LookupExact,
         FastLookupsSql.IndexPending.Replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", StringComparison.Ordinal), FastLookupsSql.Maintenance);
 

@@ -157,7 +157,6 @@ internal sealed partial class CacheLookups(
                 Model = _options.EmbeddingModel,
                 Hash = query.Question is { } question ? QueryText.Hash(question) : null,
                 K = k,
-                Threshold = query.SimilarityThreshold,
             }, cancellationToken: token)).ConfigureAwait(false)).ToList(), [], cancellationToken).ConfigureAwait(false);
 
     private static CacheLookupResult ExactHit(CacheHit hit, CacheQuery query) =>

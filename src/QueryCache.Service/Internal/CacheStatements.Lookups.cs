@@ -16,7 +16,7 @@ internal static partial class CacheStatements
                {E.UserMessageId} AS "UserMessageId", {E.AssistantMessageId} AS "AssistantMessageId",
                {C.SimilarityThreshold} AS "Threshold", {C.CacheEnabled} AS "Enabled", {C.GuardEnabled} AS "GuardEnabled",
                {C.ContrastTerms} AS "ContrastTerms"
-        FROM {Schema}.{F.Candidates}(@Embedding, @TenantId, @UserId, @Model, @Hash, @K, @Threshold)
+        FROM {Schema}.{F.Candidates}(@Embedding, @TenantId, @UserId, @Model, @Hash, @K)
         """;
 
     /// <summary>The entry whose normalized question has this hash, and its expiry; its hit is recorded by the hit recorder, not here.</summary>
