@@ -41,7 +41,8 @@ internal static class CliApp
             DecisionCommand.Create(context),
         };
 
-        var parsed = root.Parse(args);
+        // No response files: "@FILE" is an option's value here (--contrast-terms @FILE), not arguments to splice in.
+        var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Errors.Count > 0)
         {
             foreach (var parseError in parsed.Errors)

@@ -199,6 +199,10 @@ public sealed class CliTests(DatabaseFixture database) : DatabaseTest(database)
         Assert.Contains("similarity_threshold 0.9", config.Output);
         Assert.Contains("max_cache_entries 1", config.Output);
         Assert.Contains("similarity_threshold 0.85", (await CliAsync("config", "get")).Output);
+        // "@FILE" is the option's value (one term per line), not a response file of arguments.
+        var terms = Path.Combine(AppContext.BaseDirectory, "samples", "wealth-contrast-terms.txt");
+        Assert.Equal(0, (await CliAsync("config", "set", "--tenant", "acme", "--contrast-terms", "@" + terms)).ExitCode);
+        Assert.Contains("stocks and shares ISA|S&S ISA; cash ISA", (await CliAsync("config", "get", "--tenant", "acme")).Output);
 
         var cleanup = await CliAsync("cleanup");
         Assert.Equal(0, cleanup.ExitCode);
