@@ -37,7 +37,6 @@ internal static class CliApp
             QuickstartCommand.Create(context),
             EvaluateCommand.Create(context),
             MessageTriggersCommand.Create(context),
-            SecurityCommand.Create(context),
             DecisionCommand.Create(context),
         };
 
