@@ -40,7 +40,7 @@ internal static class AnswerTimeRun
             }
 
             var vectors = new Dictionary<string, ReadOnlyMemory<float>>();
-            foreach (var question in asked.Concat(cached))
+            foreach (var question in asked)
             {
                 vectors[question] = (await generator.GenerateAsync([question]))[0].Vector;
             }

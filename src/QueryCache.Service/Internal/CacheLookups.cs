@@ -91,7 +91,10 @@ internal sealed partial class CacheLookups(
     private async Task<(CacheLookupResult Result, string Path)> FindAsync(CacheQuery query, bool primaryOnly, CancellationToken cancellationToken)
     {
         var scope = query.Scope;
-        using var embeddingCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // Only a lookup that embeds beside the exact round trip needs a way to drop that embedding.
+        using var embeddingCancel = query.Question is not null && query.Embedding.IsEmpty && _options.ExactMatch && _options.EmbedDuringExactMatch == true
+            ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken)
+            : null;
         Task<ReadOnlyMemory<float>>? embedding = null;
         if (query.Question is { } question)
         {
@@ -106,7 +109,7 @@ internal sealed partial class CacheLookups(
 
                 // With EmbedDuringExactMatch the embedding does not wait for the exact path's round trip: the two overlap,
                 // and an exact hit drops it.
-                embedding = query.Embedding.IsEmpty && _options.EmbedDuringExactMatch == true ? embedder.EmbedAsync(question, embeddingCancel.Token) : null;
+                embedding = embeddingCancel is null ? null : embedder.EmbedAsync(question, embeddingCancel.Token);
                 CacheHit? exact;
                 try
                 {
@@ -163,9 +166,9 @@ internal sealed partial class CacheLookups(
         new() { Hit = hit, NearestSimilarity = 1, NearestQueryText = hit.QueryText, Embedding = query.Embedding };
 
     /// <summary>Cancels an embedding no longer needed; its failure, if any, is observed and dropped.</summary>
-    private static async Task DropAsync(Task? embedding, CancellationTokenSource cancel)
+    private static async Task DropAsync(Task? embedding, CancellationTokenSource? cancel)
     {
-        if (embedding is null)
+        if (embedding is null || cancel is null)
         {
             return;
         }
