@@ -37,6 +37,7 @@ internal static class CliApp
             QuickstartCommand.Create(context),
             EvaluateCommand.Create(context),
             MessageTriggersCommand.Create(context),
+            SecurityCommand.Create(context),
             DecisionCommand.Create(context),
         };
 

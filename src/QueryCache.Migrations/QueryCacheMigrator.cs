@@ -93,15 +93,49 @@ public static class QueryCacheMigrator
     public static Task RemoveMessageTriggersAsync(string connectionString, CancellationToken cancellationToken = default) =>
         CallAsync(connectionString, QueryCacheSchema.Functions.RemoveMessageTriggers, cancellationToken);
 
-    private static async Task CallAsync(string connectionString, string function, CancellationToken cancellationToken)
+    /// <summary>
+    /// Turns row-level security on for every cache table with a tenant (SQL: <c>SELECT
+    /// askwealth.query_cache_enable_row_level_security()</c>): a session then sees only the tenant it declared. Run it as
+    /// the tables' owner; the owner, superusers and BYPASSRLS roles are not restricted.
+    /// </summary>
+    /// <param name="connectionString">The application database, migrated, as the tables' owner.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public static Task EnableRowLevelSecurityAsync(string connectionString, CancellationToken cancellationToken = default) =>
+        CallAsync(connectionString, QueryCacheSchema.Functions.EnableRowLevelSecurity, cancellationToken);
+
+    /// <summary>Turns row-level security off again (SQL: <c>SELECT askwealth.query_cache_disable_row_level_security()</c>); no row is touched.</summary>
+    /// <param name="connectionString">The application database, migrated, as the tables' owner.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public static Task DisableRowLevelSecurityAsync(string connectionString, CancellationToken cancellationToken = default) =>
+        CallAsync(connectionString, QueryCacheSchema.Functions.DisableRowLevelSecurity, cancellationToken);
+
+    /// <summary>
+    /// Grants a login role what the service needs at run time and nothing more (SQL: <c>SELECT
+    /// askwealth.query_cache_grant_to('role')</c>): no DDL, no ownership, no BYPASSRLS.
+    /// </summary>
+    /// <param name="connectionString">The application database, migrated, as the tables' owner.</param>
+    /// <param name="role">An existing login role that is neither a superuser nor BYPASSRLS.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public static Task GrantToAsync(string connectionString, string role, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(role);
+        return CallAsync(connectionString, QueryCacheSchema.Functions.GrantTo, cancellationToken, role);
+    }
+
+    private static async Task CallAsync(string connectionString, string function, CancellationToken cancellationToken, string? argument = null)
     {
         var connection = new NpgsqlConnection(connectionString);
         await using (connection.ConfigureAwait(false))
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            var command = new NpgsqlCommand($"SELECT {QueryCacheSchema.Schema}.{function}()", connection);
+            var command = new NpgsqlCommand($"SELECT {QueryCacheSchema.Schema}.{function}({(argument is null ? "" : "$1")})", connection);
             await using (command.ConfigureAwait(false))
             {
+                if (argument is not null)
+                {
+                    command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = argument });
+                }
+
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
         }

@@ -49,6 +49,21 @@ public static partial class QueryCacheSchema
         /// <summary><c>query_cache_lookup_exact(hash, tenant, user, model, record_hit)</c>: the entry whose normalized question has this hash.</summary>
         public const string LookupExact = "query_cache_lookup_exact";
 
+        /// <summary>
+        /// <c>CALL query_cache_declare_tenant(tenant)</c>: the tenant whose rows the rest of the transaction reads and writes
+        /// under row-level security; NULL for every tenant.
+        /// </summary>
+        public const string DeclareTenant = "query_cache_declare_tenant";
+
+        /// <summary><c>query_cache_enable_row_level_security()</c>: restricts every cache table with a tenant to the declared tenant.</summary>
+        public const string EnableRowLevelSecurity = "query_cache_enable_row_level_security";
+
+        /// <summary><c>query_cache_disable_row_level_security()</c>: removes those restrictions; no row is touched.</summary>
+        public const string DisableRowLevelSecurity = "query_cache_disable_row_level_security";
+
+        /// <summary><c>query_cache_grant_to(role)</c>: what a login role needs to run the service, and nothing more.</summary>
+        public const string GrantTo = "query_cache_grant_to";
+
         /// <summary><c>query_cache_record_hit(entry, hits)</c>: adds to an entry's hit count.</summary>
         public const string RecordHit = "query_cache_record_hit";
 

@@ -15,7 +15,8 @@ internal static class MessageTriggersCommand
                 "removed: askwealth.message has no QueryCache triggers."),
         };
 
-    private static Command Action(CliContext context, string name, string description, Func<string, CancellationToken, Task> call, string done)
+    /// <summary>A command that calls one of the migrator's database functions with the configured connection and says what it did.</summary>
+    public static Command Action(CliContext context, string name, string description, Func<string, CancellationToken, Task> call, string done)
     {
         var command = new Command(name, description);
         command.SetAction(async (parse, ct) =>

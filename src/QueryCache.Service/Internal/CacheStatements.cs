@@ -28,6 +28,16 @@ internal static partial class CacheStatements
     private const string TextEmbeddings = Schema + "." + V.Table;
     private const string Labels = Schema + "." + L.Table;
 
+    /// <summary>
+    /// Row-level security (opt in: <c>query_cache_enable_row_level_security()</c>): a statement first declares, in the
+    /// same round trip and transaction, the tenant whose rows it works on (<see cref="ForTenant"/>, from its @TenantId;
+    /// NULL there means every tenant), or every tenant (<see cref="ForAllTenants"/>) for work that spans them. The lookups
+    /// need neither: their functions declare the tenant they are given, so a lookup stays one statement on a standby.
+    /// </summary>
+    private const string ForTenant = $"CALL {Schema}.{F.DeclareTenant}(@TenantId);\n";
+
+    private const string ForAllTenants = $"CALL {Schema}.{F.DeclareTenant}(NULL);\n";
+
     private const string HitColumns = $"""
         {F.EntryIdColumn} AS "EntryId", {E.QueryText} AS "QueryText", {E.Answer} AS "Answer", {F.SimilarityColumn} AS "Similarity",
         {E.UserMessageId} AS "UserMessageId", {E.AssistantMessageId} AS "AssistantMessageId"
@@ -42,16 +52,16 @@ internal static partial class CacheStatements
 
     /// <summary>Hit counts, over arrays sorted by (tenant, id): instances flushing the same entries lock them in the same order.</summary>
     public const string RecordHits =
-        $"SELECT count({Schema}.{F.RecordHit}(h.tenant, h.id, h.hits)) FROM unnest(@Tenants, @Ids, @Hits) AS h(tenant, id, hits) WHERE {CommitMode}";
+        ForAllTenants + $"SELECT count({Schema}.{F.RecordHit}(h.tenant, h.id, h.hits)) FROM unnest(@Tenants, @Ids, @Hits) AS h(tenant, id, hits) WHERE {CommitMode}";
 
     /// <summary>One pass of moving stored entries into the HNSW index.</summary>
-    public const string IndexPending = $"SELECT {Schema}.{F.IndexPending}(@BatchSize) WHERE {CommitMode}";
+    public const string IndexPending = ForAllTenants + $"SELECT {Schema}.{F.IndexPending}(@BatchSize) WHERE {CommitMode}";
 
     /// <summary>
     /// A re-added user message replaces its entry; a message id another tenant's entry already carries is refused (no
     /// row is returned), so a message belongs to one tenant even though the unique key leads with the tenant.
     /// </summary>
-    public const string Insert = $"""
+    public const string Insert = ForTenant + $"""
         INSERT INTO {Embeddings} AS e
             ({E.TenantId}, {E.UserId}, {E.AskedBy}, {E.UserMessageId}, {E.AssistantMessageId}, {E.QueryText}, {E.QueryHash}, {E.Answer},
              {E.Embedding}, {E.EmbeddingModel}, {E.ExpiresAt}, {E.Indexed})
@@ -70,24 +80,24 @@ internal static partial class CacheStatements
         """;
 
     public const string InvalidateTenant =
-        $"DELETE FROM {Embeddings} WHERE {E.TenantId} = @TenantId AND {E.Id} IN ({SelectIdsForUpdate} WHERE {E.TenantId} = @TenantId ORDER BY {E.Id} FOR UPDATE)";
+        ForTenant + $"DELETE FROM {Embeddings} WHERE {E.TenantId} = @TenantId AND {E.Id} IN ({SelectIdsForUpdate} WHERE {E.TenantId} = @TenantId ORDER BY {E.Id} FOR UPDATE)";
 
     // Matched on the whole key (tenant, id): the primary key leads with the tenant, so "id IN" alone would scan it.
-    public const string InvalidateMessages = $"""
+    public const string InvalidateMessages = ForAllTenants + $"""
         DELETE FROM {Embeddings} WHERE ({E.TenantId}, {E.Id}) IN (SELECT {E.TenantId}, {E.Id} FROM {Embeddings}
             WHERE {E.UserMessageId} = ANY(@Ids) OR {E.AssistantMessageId} = ANY(@Ids) ORDER BY {E.Id} FOR UPDATE)
         """;
 
-    public const string InvalidateEntry = $"DELETE FROM {Embeddings} WHERE {E.TenantId} = @TenantId AND {E.Id} = @EntryId";
+    public const string InvalidateEntry = ForTenant + $"DELETE FROM {Embeddings} WHERE {E.TenantId} = @TenantId AND {E.Id} = @EntryId";
 
-    public const string InvalidateAll = $"DELETE FROM {Embeddings} WHERE {E.Id} IN ({SelectIdsForUpdate} ORDER BY {E.Id} FOR UPDATE)";
+    public const string InvalidateAll = ForAllTenants + $"DELETE FROM {Embeddings} WHERE {E.Id} IN ({SelectIdsForUpdate} ORDER BY {E.Id} FOR UPDATE)";
 
     /// <summary>
     /// Erasure: the user's private entries and the shared ones made from their questions, the labels of their
     /// questions, plus a tombstone so a later backfill does not cache their earlier questions again while the app still
     /// holds the messages.
     /// </summary>
-    public const string EraseUser = $"""
+    public const string EraseUser = ForTenant + $"""
         WITH tombstone AS (
             INSERT INTO {Erasures} ({X.TenantId}, {X.UserId}, {X.ErasedAt}) VALUES (@TenantId, @UserId, now())
             ON CONFLICT ({X.TenantId}, {X.UserId}) DO UPDATE SET {X.ErasedAt} = now()),
@@ -96,21 +106,21 @@ internal static partial class CacheStatements
             WHERE {E.TenantId} = @TenantId AND ({E.UserId} = @UserId OR {E.AskedBy} = @UserId) ORDER BY {E.Id} FOR UPDATE)
         """;
 
-    public const string Stats = $"""
+    public const string Stats = ForTenant + $"""
         SELECT {S.TotalEntries} AS "TotalEntries", {S.TotalHits} AS "TotalHits", {S.ExpiredEntries} AS "ExpiredEntries",
                {S.HitEntries} AS "HitEntries", {S.TenantCount} AS "TenantCount", {S.OldestEntryAt} AS "OldestEntryAt",
                {S.NewestEntryAt} AS "NewestEntryAt", {S.LastHitAt} AS "LastHitAt"
         FROM {Schema}.{F.Stats}(@TenantId)
         """;
 
-    public const string GetConfig = $"""
+    public const string GetConfig = ForTenant + $"""
         SELECT {C.SimilarityThreshold} AS "SimilarityThreshold", {C.CacheEnabled} AS "CacheEnabled",
                {C.MaxCacheEntries} AS "MaxCacheEntries", {C.DefaultTtl} AS "DefaultTimeToLive", {C.GuardEnabled} AS "GuardEnabled",
                {C.ContrastTerms} AS "ContrastTerms"
         FROM {EffectiveConfig}(@TenantId)
         """;
 
-    public const string UpdateGlobalConfig = $"""
+    public const string UpdateGlobalConfig = ForAllTenants + $"""
         UPDATE {Config}
         SET {C.SimilarityThreshold} = coalesce(@SimilarityThreshold, {C.SimilarityThreshold}),
             {C.CacheEnabled} = coalesce(@CacheEnabled, {C.CacheEnabled}),
@@ -122,7 +132,7 @@ internal static partial class CacheStatements
         WHERE {C.TenantId} IS NULL
         """;
 
-    public const string UpsertTenantConfig = $"""
+    public const string UpsertTenantConfig = ForTenant + $"""
         INSERT INTO {Config} AS c ({C.TenantId}, {C.SimilarityThreshold}, {C.CacheEnabled}, {C.MaxCacheEntries}, {C.DefaultTtl},
             {C.GuardEnabled}, {C.ContrastTerms})
         VALUES (@TenantId, @SimilarityThreshold, @CacheEnabled, @MaxCacheEntries, @DefaultTimeToLive, @GuardEnabled, @ContrastTerms)
@@ -136,7 +146,7 @@ internal static partial class CacheStatements
                 {C.UpdatedAt} = now()
         """;
 
-    public const string ResetTenantConfig = $"DELETE FROM {Config} WHERE {C.TenantId} = @TenantId";
+    public const string ResetTenantConfig = ForTenant + $"DELETE FROM {Config} WHERE {C.TenantId} = @TenantId";
 
     public const string TryLock = "SELECT pg_try_advisory_lock(@Key)";
 
@@ -190,10 +200,10 @@ internal static partial class CacheStatements
         AND (@Until::timestamptz IS NULL OR p.{P.AskedAt} < @Until)
         """;
 
-    public const string CountPairs = $"SELECT count(*) FROM {QaPairs} p WHERE {PairFilter}";
+    public const string CountPairs = ForTenant + $"SELECT count(*) FROM {QaPairs} p WHERE {PairFilter}";
 
     /// <summary>Keyset pagination on (asked_at, user_message_id): each batch continues exactly after the checkpoint.</summary>
-    public const string ReadPairs = $"""
+    public const string ReadPairs = ForTenant + $"""
         SELECT p.{P.UserMessageId} AS "UserMessageId", p.{P.AssistantMessageId} AS "AssistantMessageId", p.{P.TenantId} AS "TenantId",
                p.{P.UserId} AS "UserId", p.{P.Question} AS "Question", p.{P.Answer} AS "Answer", p.{P.AskedAt} AS "AskedAt",
                EXISTS (SELECT 1 FROM {Embeddings} e
@@ -223,7 +233,7 @@ internal static partial class CacheStatements
         """;
 
     /// <summary>A pair cached meanwhile by a live store is left as it is (and counted as already cached).</summary>
-    public const string InsertStaged = $"""
+    public const string InsertStaged = ForAllTenants + $"""
         INSERT INTO {Embeddings}
             ({E.TenantId}, {E.UserId}, {E.AskedBy}, {E.UserMessageId}, {E.AssistantMessageId}, {E.QueryText}, {E.QueryHash}, {E.Answer},
              {E.Embedding}, {E.EmbeddingModel}, {E.ExpiresAt})
@@ -233,13 +243,17 @@ internal static partial class CacheStatements
         ON CONFLICT ({E.TenantId}, {E.UserMessageId}, {E.EmbeddingModel}) DO NOTHING
         """;
 
-    public const string CleanupBatch = $"SELECT {Schema}.{F.Cleanup}(@BatchSize)";
+    public const string CleanupBatch = ForAllTenants + $"SELECT {Schema}.{F.Cleanup}(@BatchSize)";
+
+    /// <summary>Whether the session's role may VACUUM and REINDEX the cache's tables (owns them, or is a member of the owner).</summary>
+    public const string OwnsCacheTables =
+        $"SELECT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = '{Embeddings}'::regclass), 'USAGE')";
 
     /// <summary>Returns the dead tuples' space and repairs the HNSW graph around the deleted entries.</summary>
     public const string Vacuum = $"VACUUM (ANALYZE) {Embeddings}";
 
     /// <summary>Live entries, all tenants and models.</summary>
-    public const string CountEntries = $"SELECT coalesce(sum({T.Entries}), 0)::bigint FROM {Schema}.{T.Table}";
+    public const string CountEntries = ForAllTenants + $"SELECT coalesce(sum({T.Entries}), 0)::bigint FROM {Schema}.{T.Table}";
 
     /// <summary>Builds the HNSW graph anew from the live entries, beside the old one, then swaps them.</summary>
     public const string ReindexVectorIndex = $"REINDEX INDEX CONCURRENTLY {Schema}.{E.VectorIndex}";

@@ -99,6 +99,9 @@ internal static partial class Log
     [LoggerMessage(1402, LogLevel.Information, "Learned decision fitted for {Scope}: {Labels} labels, {Right} right; cutoff {Cutoff:0.000}, expected false-hit rate {Expected:P2}.")]
     public static partial void DecisionFitted(ILogger logger, string scope, int labels, int right, double cutoff, double expected);
 
+    [LoggerMessage(1404, LogLevel.Warning, "The cleanup deleted {Deleted} entries but did not VACUUM or rebuild the index: its role does not own the cache's tables. Run VACUUM (ANALYZE) askwealth.query_cache_embeddings as the owner (a login role made by query_cache_grant_to has no such right, by design).")]
+    public static partial void MaintenanceNotOwner(ILogger logger, long deleted);
+
     [LoggerMessage(1403, LogLevel.Warning, "An audit of tenant {TenantId} could not be judged; no label was recorded.")]
     public static partial void AuditFailed(ILogger logger, Exception exception, string tenantId);
 }

@@ -51,7 +51,12 @@ internal sealed class CleanupRun(JobRunner runner, DecisionStore decisions, Quer
                 ct.ThrowIfCancellationRequested();
             }
 
-            if (_options.VacuumAfterDeletedEntries > 0 && run.Status.Processed >= _options.VacuumAfterDeletedEntries)
+            if (_options.VacuumAfterDeletedEntries > 0 && run.Status.Processed >= _options.VacuumAfterDeletedEntries
+                && !await run.Connection.ExecuteScalarAsync<bool>(new CommandDefinition(CacheStatements.OwnsCacheTables, cancellationToken: ct)).ConfigureAwait(false))
+            {
+                Log.MaintenanceNotOwner(logger, run.Status.Processed);
+            }
+            else if (_options.VacuumAfterDeletedEntries > 0 && run.Status.Processed >= _options.VacuumAfterDeletedEntries)
             {
                 if (_options.ReindexAfterDeletedFraction > 0 && run.Status.Processed >= _options.ReindexAfterDeletedFraction * entriesBefore)
                 {
