@@ -42,3 +42,11 @@ internal sealed class WithdrawnRow
     public long EntryId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }
+
+internal sealed class AskerRow
+{
+    public required string TenantId { get; set; }
+    public long EntryId { get; set; }
+    public required string UserId { get; set; }
+    public DateTimeOffset AskedAt { get; set; }
+}

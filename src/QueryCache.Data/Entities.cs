@@ -12,6 +12,7 @@ internal sealed class CacheConfigRow
     public DateTimeOffset UpdatedAt { get; set; }
     public bool? GuardEnabled { get; set; }
     public string[]? ContrastTerms { get; set; }
+    public int? ShareAfterAskers { get; set; }
 }
 
 /// <summary>
@@ -33,6 +34,8 @@ internal sealed class CacheEntryRow
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? ExpiresAt { get; set; }
     public bool Indexed { get; set; }
+    public string? Sharing { get; set; }
+    public DateTimeOffset? SharedAt { get; set; }
 }
 
 /// <summary>A row of <see cref="QueryCacheSchema.Hits"/>: an entry's hit count, apart from the wide row that carries its vector.</summary>

@@ -68,4 +68,18 @@ public sealed partial class QueryCacheDbContext
             .HasPrincipalKey(e => new { e.TenantId, e.Id }).OnDelete(DeleteBehavior.Cascade)
             .HasConstraintName("fk_query_cache_withdrawn_entry");
     });
+
+    private static void ConfigureAskers(ModelBuilder modelBuilder) => modelBuilder.Entity<AskerRow>(asker =>
+    {
+        asker.ToTable(Askers.Table, t => t.HasCheckConstraint("ck_query_cache_askers_user", $"{Askers.UserId} <> ''"));
+        asker.HasKey(a => new { a.TenantId, a.EntryId, a.UserId });
+        asker.Property(a => a.TenantId).HasColumnName(Askers.TenantId);
+        asker.Property(a => a.EntryId).HasColumnName(Askers.EntryId);
+        asker.Property(a => a.UserId).HasColumnName(Askers.UserId);
+        asker.Property(a => a.AskedAt).HasColumnName(Askers.AskedAt).HasDefaultValueSql("now()");
+        asker.HasIndex(a => new { a.TenantId, a.UserId }).HasDatabaseName("ix_query_cache_askers_tenant_user");
+        asker.HasOne<CacheEntryRow>().WithMany().HasForeignKey(a => new { a.TenantId, a.EntryId })
+            .HasPrincipalKey(e => new { e.TenantId, e.Id }).OnDelete(DeleteBehavior.Cascade)
+            .HasConstraintName("fk_query_cache_askers_entry");
+    });
 }

@@ -78,6 +78,7 @@ public sealed partial class QueryCacheDbContext(DbContextOptions<QueryCacheDbCon
         ConfigureLabels(modelBuilder);
         ConfigureDecisions(modelBuilder);
         ConfigureWithdrawn(modelBuilder);
+        ConfigureAskers(modelBuilder);
     }
 
     private static void ConfigureConfig(ModelBuilder modelBuilder) => modelBuilder.Entity<CacheConfigRow>(config =>
@@ -90,6 +91,8 @@ public sealed partial class QueryCacheDbContext(DbContextOptions<QueryCacheDbCon
             t.HasCheckConstraint("ck_query_cache_config_tenant", $"{Config.TenantId} <> ''");
             t.HasCheckConstraint("ck_query_cache_config_global_complete",
                 $"{Config.TenantId} IS NOT NULL OR ({Config.SimilarityThreshold} IS NOT NULL AND {Config.CacheEnabled} IS NOT NULL AND {Config.MaxCacheEntries} IS NOT NULL)");
+            t.HasCheckConstraint("ck_query_cache_config_share_after_askers", $"{Config.ShareAfterAskers} BETWEEN 1 AND 1000");
+            t.HasCheckConstraint("ck_query_cache_config_global_sharing", $"{Config.TenantId} IS NOT NULL OR {Config.ShareAfterAskers} IS NOT NULL");
             t.HasCheckConstraint("ck_query_cache_config_global_guard",
                 $"{Config.TenantId} IS NOT NULL OR ({Config.GuardEnabled} IS NOT NULL AND {Config.ContrastTerms} IS NOT NULL)");
         });
@@ -104,6 +107,7 @@ public sealed partial class QueryCacheDbContext(DbContextOptions<QueryCacheDbCon
         config.Property(c => c.UpdatedAt).HasColumnName(Config.UpdatedAt).HasDefaultValueSql("now()");
         config.Property(c => c.GuardEnabled).HasColumnName(Config.GuardEnabled);
         config.Property(c => c.ContrastTerms).HasColumnName(Config.ContrastTerms);
+        config.Property(c => c.ShareAfterAskers).HasColumnName(Config.ShareAfterAskers);
         config.HasIndex(c => c.TenantId).IsUnique().AreNullsDistinct(false).HasDatabaseName(Config.TenantIndex);
         config.HasData(new CacheConfigRow
         {
@@ -114,6 +118,7 @@ public sealed partial class QueryCacheDbContext(DbContextOptions<QueryCacheDbCon
             UpdatedAt = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero),
             GuardEnabled = true,
             ContrastTerms = [],
+            ShareAfterAskers = 1,
         });
     });
 
@@ -126,6 +131,10 @@ public sealed partial class QueryCacheDbContext(DbContextOptions<QueryCacheDbCon
             t.HasCheckConstraint("ck_query_cache_embeddings_tenant", $"{Embeddings.TenantId} <> ''");
             t.HasCheckConstraint("ck_query_cache_embeddings_query_hash", $"octet_length({Embeddings.QueryHash}) = 32");
             t.HasCheckConstraint("ck_query_cache_embeddings_model", $"{Embeddings.EmbeddingModel} <> ''");
+            t.HasCheckConstraint("ck_query_cache_embeddings_sharing", $"{Embeddings.Sharing} IN ('pending', 'corroborated', 'approved')");
+            // A pending entry answers only the user who asked.
+            t.HasCheckConstraint("ck_query_cache_embeddings_pending_private",
+                $"{Embeddings.Sharing} IS DISTINCT FROM 'pending' OR {Embeddings.UserId} = {Embeddings.AskedBy}");
         });
         // The tenant leads every unique key, so the table can be distributed by tenant (docs/scaling-out.md).
         entry.HasKey(e => new { e.TenantId, e.Id });
@@ -142,6 +151,8 @@ public sealed partial class QueryCacheDbContext(DbContextOptions<QueryCacheDbCon
         entry.Property(e => e.CreatedAt).HasColumnName(Embeddings.CreatedAt).HasDefaultValueSql("now()");
         entry.Property(e => e.ExpiresAt).HasColumnName(Embeddings.ExpiresAt);
         entry.Property(e => e.Indexed).HasColumnName(Embeddings.Indexed).HasDefaultValue(true);
+        entry.Property(e => e.Sharing).HasColumnName(Embeddings.Sharing);
+        entry.Property(e => e.SharedAt).HasColumnName(Embeddings.SharedAt);
 
         entry.HasIndex(e => new { e.TenantId, e.UserMessageId, e.EmbeddingModel }).IsUnique().HasDatabaseName("ux_query_cache_embeddings_user_message");
         entry.HasIndex(e => new { e.TenantId, e.EmbeddingModel, e.QueryHash }).HasDatabaseName(Embeddings.ScopeIndex);
@@ -152,6 +163,9 @@ public sealed partial class QueryCacheDbContext(DbContextOptions<QueryCacheDbCon
         entry.HasIndex(e => new { e.TenantId, e.UserId }).HasDatabaseName("ix_query_cache_embeddings_tenant_user");
         entry.HasIndex(e => new { e.TenantId, e.AskedBy }).HasDatabaseName("ix_query_cache_embeddings_tenant_asked_by")
             .HasFilter($"{Embeddings.AskedBy} IS NOT NULL");
+        entry.HasIndex(e => new { e.TenantId, e.EmbeddingModel }, Embeddings.SharingPendingIndex)
+            .HasFilter($"{Embeddings.Sharing} = 'pending'");
+        entry.HasIndex(e => e.TenantId, "ix_query_cache_embeddings_tenant_sharing").HasFilter($"{Embeddings.Sharing} IS NOT NULL");
         entry.HasIndex(e => e.ExpiresAt).HasDatabaseName("ix_query_cache_embeddings_expires_at")
             .HasFilter($"{Embeddings.ExpiresAt} IS NOT NULL");
     });

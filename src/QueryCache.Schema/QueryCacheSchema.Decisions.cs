@@ -116,4 +116,23 @@ public static partial class QueryCacheSchema
         /// <summary>When it was reported.</summary>
         public const string CreatedAt = "created_at";
     }
+
+    /// <summary>The users who asked a question an entry waiting for corroboration answers, each once.</summary>
+    public static class Askers
+    {
+        /// <summary>The table's name.</summary>
+        public const string Table = "query_cache_askers";
+
+        /// <summary>The tenant.</summary>
+        public const string TenantId = "tenant_id";
+
+        /// <summary>The entry asked for.</summary>
+        public const string EntryId = "entry_id";
+
+        /// <summary>The user who asked (not the entry's own asker).</summary>
+        public const string UserId = "user_id";
+
+        /// <summary>When they first asked.</summary>
+        public const string AskedAt = "asked_at";
+    }
 }

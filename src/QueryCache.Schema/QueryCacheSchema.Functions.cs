@@ -64,6 +64,21 @@ public static partial class QueryCacheSchema
         /// <summary><c>query_cache_grant_to(role)</c>: what a login role needs to run the service, and nothing more.</summary>
         public const string GrantTo = "query_cache_grant_to";
 
+        /// <summary>The users a tenant's new shared entries wait for (<see cref="Config.ShareAfterAskers"/>, else the global one).</summary>
+        public const string ShareAfterAskers = "query_cache_share_after_askers";
+
+        /// <summary>
+        /// The nearest entries of a tenant waiting for corroboration that other users asked (the lookup's second look, on a
+        /// miss of a user in a tenant that shares after more than one asker), with the settings in force.
+        /// </summary>
+        public const string PendingCandidates = "query_cache_pending_candidates";
+
+        /// <summary>Counts a user as an asker of a pending entry (once); shares the entry when enough have asked. True when it is shared.</summary>
+        public const string Corroborate = "query_cache_corroborate";
+
+        /// <summary>Shares a pending entry with the whole tenant at once (a verifier's or moderator's approval).</summary>
+        public const string ApproveSharing = "query_cache_approve_sharing";
+
         /// <summary><c>query_cache_record_hit(entry, hits)</c>: adds to an entry's hit count.</summary>
         public const string RecordHit = "query_cache_record_hit";
 

@@ -36,6 +36,12 @@ public static partial class QueryCacheSchema
         /// <summary>Terms that tell questions apart for the lexical guard (a tenant's products, say); NULL in a tenant's row inherits the global list.</summary>
         public const string ContrastTerms = "contrast_terms";
 
+        /// <summary>
+        /// How many distinct users must ask a question a new shared entry answers before it answers the whole tenant (1:
+        /// at once); until then it answers only the user who asked. Global default 1.
+        /// </summary>
+        public const string ShareAfterAskers = "share_after_askers";
+
         /// <summary>Unique index: one global row and at most one row per tenant.</summary>
         public const string TenantIndex = "ux_query_cache_config_tenant";
     }
@@ -57,6 +63,18 @@ public static partial class QueryCacheSchema
 
         /// <summary>The user whose question this is, also for a shared entry; erasing that user removes it.</summary>
         public const string AskedBy = "asked_by";
+
+        /// <summary>
+        /// NULL for an entry shared (or private) from the start; <c>pending</c> while a shared entry waits for
+        /// corroboration (private to <see cref="AskedBy"/> meanwhile), then <c>corroborated</c> or <c>approved</c>.
+        /// </summary>
+        public const string Sharing = "sharing";
+
+        /// <summary>When a pending entry began to answer the whole tenant.</summary>
+        public const string SharedAt = "shared_at";
+
+        /// <summary>The partial index of the entries waiting for corroboration.</summary>
+        public const string SharingPendingIndex = "ix_query_cache_embeddings_sharing_pending";
 
         /// <summary>The app's user message the entry came from; unique per embedding model.</summary>
         public const string UserMessageId = "user_message_id";

@@ -21,7 +21,7 @@ public static partial class QueryCacheSchema
     public const string InvalidationChannel = "querycache_invalidations";
 
     /// <summary>The newest migration; the health check reports a database that has not reached it.</summary>
-    public static string LatestMigration { get; } = "20261207071322_RowLevelSecurity";
+    public static string LatestMigration { get; } = "20261207092240_CorroboratedSharing";
 
     /// <summary>Schema of Quartz.NET's ADO.NET job store tables, for clustered scheduling on the same database.</summary>
     public const string QuartzSchema = "querycache_quartz";
@@ -46,6 +46,9 @@ public static partial class QueryCacheSchema
 
     /// <summary>Longest question stored, in characters. Questions are short; longer text is almost always a pasted document.</summary>
     public const int MaxQueryTextLength = 8_000;
+
+    /// <summary>The most distinct askers a tenant's new shared entries can be set to wait for.</summary>
+    public const int MaxShareAfterAskers = 1000;
 
     /// <summary>Longest answer stored, in characters.</summary>
     public const int MaxAnswerLength = 200_000;

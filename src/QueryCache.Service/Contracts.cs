@@ -88,6 +88,12 @@ public sealed record CacheStats
     /// <summary>When an entry last answered.</summary>
     public DateTimeOffset? LastHitAt { get; init; }
 
+    /// <summary>Shared entries still waiting for corroboration (each answers only the user who asked meanwhile).</summary>
+    public long PendingEntries { get; init; }
+
+    /// <summary>Entries that waited for corroboration and now answer their whole tenant (corroborated or approved).</summary>
+    public long PromotedEntries { get; init; }
+
     /// <summary>Lookups this process answered from the cache since it started (all tenants).</summary>
     public long LookupHits { get; init; }
 
@@ -122,13 +128,19 @@ public sealed record CacheConfig
     /// <summary>Terms that tell questions apart for the guard (a tenant's products, say); <c>a|b</c> is one term written two ways.</summary>
     public IReadOnlyList<string> ContrastTerms { get; init; } = [];
 
+    /// <summary>
+    /// How many distinct users must ask questions a new shared entry answers before it answers the whole tenant; until
+    /// then it answers only the user who asked (<see cref="CacheEntry.AskedByUserId"/>). 1 (the default): at once.
+    /// </summary>
+    public int ShareAfterAskers { get; init; } = 1;
+
     /// <summary>Equal settings, contrast terms compared item by item.</summary>
     /// <param name="other">The other settings.</param>
     /// <returns>True when every setting is the same.</returns>
     public bool Equals(CacheConfig? other) =>
         other is not null && TenantId == other.TenantId && SimilarityThreshold.Equals(other.SimilarityThreshold)
         && CacheEnabled == other.CacheEnabled && MaxCacheEntries == other.MaxCacheEntries && DefaultTimeToLive == other.DefaultTimeToLive
-        && GuardEnabled == other.GuardEnabled && ContrastTerms.SequenceEqual(other.ContrastTerms);
+        && GuardEnabled == other.GuardEnabled && ContrastTerms.SequenceEqual(other.ContrastTerms) && ShareAfterAskers == other.ShareAfterAskers;
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(TenantId, SimilarityThreshold, CacheEnabled, MaxCacheEntries, DefaultTimeToLive, GuardEnabled);
@@ -154,6 +166,12 @@ public sealed record CacheConfigUpdate
 
     /// <summary>Replaces the contrast terms (an empty list clears them).</summary>
     public IReadOnlyList<string>? ContrastTerms { get; init; }
+
+    /// <summary>
+    /// Distinct askers a new shared entry waits for before it answers the whole tenant, 1 to 1000 (1: at once). Entries
+    /// already shared stay shared.
+    /// </summary>
+    public int? ShareAfterAskers { get; init; }
 }
 
 /// <summary>What <c>GetOrAddAsync</c> answered with: a cached answer, or the one the factory produced (and stored).</summary>
@@ -202,6 +220,14 @@ public sealed record CacheQuery
 
     /// <summary>The threshold for this lookup; null for the tenant's (else the global) setting.</summary>
     public double? SimilarityThreshold { get; init; }
+
+    /// <summary>
+    /// The user asking, in a scope shared within the tenant (no <see cref="CacheScope.UserId"/>). The lookup then also sees
+    /// that user's own entries (those waiting for corroboration included) and, on a miss, counts them as an asker of another
+    /// user's waiting entry that answers (<see cref="CacheConfig.ShareAfterAskers"/>); <c>GetOrAddAsync</c> stores its answer
+    /// as asked by them. Null: an anonymous lookup, which sees shared entries only.
+    /// </summary>
+    public string? AskedByUserId { get; init; }
 }
 
 /// <summary>What a lookup found: the hit, or why it missed and how close the nearest entry came.</summary>
@@ -230,4 +256,7 @@ public sealed record CacheLookupResult
     /// right; null when the threshold and guard decided.
     /// </summary>
     public double? RightProbability { get; init; }
+
+    /// <summary>On a miss of a known asker: other users' entries waiting for askers that would have answered.</summary>
+    internal IReadOnlyList<Internal.AwaitingEntry> Awaiting { get; init; } = [];
 }

@@ -65,6 +65,12 @@ public interface IQueryCacheService
     /// <summary>Removes every entry, for example after a system prompt change; returns how many went.</summary>
     Task<int> InvalidateAllAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Shares an entry that waits for corroboration (<see cref="CacheConfig.ShareAfterAskers"/>) with its whole tenant now:
+    /// the approval of your verifier or moderator. Returns false when the entry is gone or was not waiting.
+    /// </summary>
+    Task<bool> ApproveSharingAsync(string tenantId, long entryId, CancellationToken cancellationToken = default);
+
     /// <summary>Figures of one tenant, or of the whole cache when <paramref name="tenantId"/> is null.</summary>
     Task<CacheStats> GetCacheStatsAsync(string? tenantId = null, CancellationToken cancellationToken = default);
 

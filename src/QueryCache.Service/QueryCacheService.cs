@@ -70,6 +70,7 @@ public sealed class QueryCacheService : IQueryCacheService
     {
         ArgumentNullException.ThrowIfNull(query);
         Check.Scope(query.Scope);
+        Check.Asker(query.AskedByUserId);
         Check.Threshold(query.SimilarityThreshold);
         if (query.Question is not null || query.Embedding.IsEmpty)
         {
@@ -101,6 +102,7 @@ public sealed class QueryCacheService : IQueryCacheService
         ArgumentNullException.ThrowIfNull(pipeline);
         ArgumentNullException.ThrowIfNull(answerToStore);
         Check.Scope(query.Scope);
+        Check.Asker(query.AskedByUserId);
         Check.Text(query.Question, "question", QueryCacheSchema.MaxQueryTextLength);
         Check.Threshold(query.SimilarityThreshold);
         Check.TimeToLive(timeToLive);
@@ -126,11 +128,12 @@ public sealed class QueryCacheService : IQueryCacheService
                 await _writer.AddAfterMissAsync(new CacheEntry
                 {
                     Scope = query.Scope,
+                    AskedByUserId = query.AskedByUserId,
                     QueryText = query.Question!,
                     Answer = answer,
                     Embedding = recheck.Embedding,
                     TimeToLive = timeToLive,
-                }, flightToken).ConfigureAwait(false);
+                }, query, recheck, flightToken).ConfigureAwait(false);
             }
 
             return new CacheResult<T> { Value = value };
@@ -140,6 +143,10 @@ public sealed class QueryCacheService : IQueryCacheService
     /// <inheritdoc />
     public Task<long> AddToCacheAsync(CacheEntry entry, CancellationToken cancellationToken = default) =>
         _writer.AddAsync(entry, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<bool> ApproveSharingAsync(string tenantId, long entryId, CancellationToken cancellationToken = default) =>
+        _administration.ApproveSharingAsync(tenantId, entryId, cancellationToken);
 
     /// <inheritdoc />
     public Task<int> InvalidateTenantAsync(string tenantId, CancellationToken cancellationToken = default) =>

@@ -104,6 +104,7 @@ public static class QueryCacheServiceCollectionExtensions
         services.TryAddSingleton<IEmbeddingCache, TextEmbeddingStore>();
         services.TryAddSingleton<CacheLookups>();
         services.TryAddSingleton<CacheWriter>();
+        services.TryAddSingleton<SharingCorroborator>();
         services.TryAddSingleton<CacheAdministration>();
         services.TryAddSingleton<JobStateStore>();
         services.TryAddSingleton<JobRunner>();

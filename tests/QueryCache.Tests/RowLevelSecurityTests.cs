@@ -122,6 +122,16 @@ public sealed class RowLevelSecurityTests(DatabaseFixture database) : DatabaseTe
         Assert.Equal("tenant-a", (await cache.FitDecisionAsync("tenant-a")).FittedFor);
         Assert.Equal(60, (await cache.GetDecisionAsync("tenant-a")).Labels);
 
+        // Corroborated sharing: a waiting answer, an asker counted, the entry shared.
+        await cache.UpdateConfigAsync(new CacheConfigUpdate { ShareAfterAskers = 2 }, "tenant-b");
+        var ask = (string user) => cache.GetOrAddAsync(new CacheQuery { Scope = b, AskedByUserId = user, Question = "Do you charge for transfers?" },
+            _ => Task.FromResult("No."), a => a);
+        await ask("ann");
+        await ask("ben");
+        Assert.Equal(1, (await cache.GetCacheStatsAsync("tenant-b")).PromotedEntries);
+        Assert.NotNull((await cache.LookupAsync(new CacheQuery { Scope = b, Question = "Do you charge for transfers?" })).Hit);
+        Assert.Equal(1, await cache.InvalidateUserAsync("tenant-b", "ben"));
+
         var ofB = (await cache.GetCacheStatsAsync("tenant-b")).TotalEntries;
         Assert.Equal(ofB, await cache.InvalidateTenantAsync("tenant-b"));
         Assert.Equal(0, await cache.InvalidateUserAsync("tenant-a", "nobody"));

@@ -23,7 +23,7 @@ internal static class ConfigCommand
             await using var services = await context.ServicesAsync(parse, ct);
             var current = await services.GetRequiredService<QueryCacheService>().GetConfigAsync(parse.GetValue(tenant), ct);
             await context.Output.WriteLineAsync(parse.GetValue(json) ? JsonSerializer.Serialize(current, CliJson.Indented) : string.Create(CultureInfo.InvariantCulture,
-                $"similarity_threshold {current.SimilarityThreshold}\ncache_enabled {(current.CacheEnabled ? "true" : "false")}\nmax_cache_entries {current.MaxCacheEntries}\ndefault_ttl {current.DefaultTimeToLive?.ToString() ?? "none"}\nguard_enabled {(current.GuardEnabled ? "true" : "false")}\ncontrast_terms {string.Join("; ", current.ContrastTerms)}"));
+                $"similarity_threshold {current.SimilarityThreshold}\ncache_enabled {(current.CacheEnabled ? "true" : "false")}\nmax_cache_entries {current.MaxCacheEntries}\ndefault_ttl {current.DefaultTimeToLive?.ToString() ?? "none"}\nguard_enabled {(current.GuardEnabled ? "true" : "false")}\ncontrast_terms {string.Join("; ", current.ContrastTerms)}\nshare_after_askers {current.ShareAfterAskers}"));
             return CliApp.Ok;
         });
         return get;
@@ -37,7 +37,11 @@ internal static class ConfigCommand
         var ttl = new Option<TimeSpan?>("--ttl") { Description = "Default lifetime of new entries, for example 7.00:00:00" };
         var guard = new Option<bool?>("--guard") { Description = "true or false: the lexical guard checks candidate hits" };
         var terms = ContrastTermsOption.Create("\"\" clears them");
-        var set = new Command("set", "Change settings; options left out stay as they are.") { threshold, enabled, maxEntries, ttl, guard, terms };
+        var shareAfter = new Option<int?>("--share-after-askers")
+        {
+            Description = "Distinct users who must ask before a new shared answer answers the whole tenant, 1 (at once) to 1000",
+        };
+        var set = new Command("set", "Change settings; options left out stay as they are.") { threshold, enabled, maxEntries, ttl, guard, terms, shareAfter };
         set.SetAction(async (parse, ct) =>
         {
             var update = new CacheConfigUpdate
@@ -48,10 +52,11 @@ internal static class ConfigCommand
                 DefaultTimeToLive = parse.GetValue(ttl),
                 GuardEnabled = parse.GetValue(guard),
                 ContrastTerms = ContrastTermsOption.Read(parse, terms),
+                ShareAfterAskers = parse.GetValue(shareAfter),
             };
             if (update == new CacheConfigUpdate())
             {
-                throw new CliUsageException("Nothing to change: pass --threshold, --enabled, --max-entries, --ttl, --guard or --contrast-terms.");
+                throw new CliUsageException("Nothing to change: pass --threshold, --enabled, --max-entries, --ttl, --guard, --contrast-terms or --share-after-askers.");
             }
 
             await using var services = await context.ServicesAsync(parse, ct);

@@ -32,6 +32,7 @@ internal static class StatsCommand
         {(stats.TenantId is null ? "all tenants" : "tenant " + stats.TenantId)}
           entries        {stats.TotalEntries} ({stats.ExpiredEntries} expired, {stats.EntriesWithHits} ever hit)
           cache hits     {stats.TotalCacheHits}
+          sharing        {stats.PendingEntries} waiting for askers, {stats.PromotedEntries} shared after them
           tenants        {stats.TenantCount}
           oldest/newest  {stats.OldestEntryAt:u} / {stats.NewestEntryAt:u}
           last hit       {stats.LastHitAt:u}

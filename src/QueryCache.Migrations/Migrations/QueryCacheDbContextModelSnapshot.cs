@@ -25,6 +25,37 @@ namespace QueryCache.Migrations.Migrations
             NpgsqlModelBuilderExtensions.HasPostgresExtension(modelBuilder, "vector");
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("QueryCache.Data.AskerRow", b =>
+                {
+                    b.Property<string>("TenantId")
+                        .HasColumnType("text")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<long>("EntryId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("entry_id");
+
+                    b.Property<string>("UserId")
+                        .HasColumnType("text")
+                        .HasColumnName("user_id");
+
+                    b.Property<DateTimeOffset>("AskedAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("asked_at")
+                        .HasDefaultValueSql("now()");
+
+                    b.HasKey("TenantId", "EntryId", "UserId");
+
+                    b.HasIndex("TenantId", "UserId")
+                        .HasDatabaseName("ix_query_cache_askers_tenant_user");
+
+                    b.ToTable("query_cache_askers", "askwealth", t =>
+                        {
+                            t.HasCheckConstraint("ck_query_cache_askers_user", "user_id <> ''");
+                        });
+                });
+
             modelBuilder.Entity("QueryCache.Data.CacheConfigRow", b =>
                 {
                     b.Property<int>("Id")
@@ -55,6 +86,10 @@ namespace QueryCache.Migrations.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("max_cache_entries");
 
+                    b.Property<int?>("ShareAfterAskers")
+                        .HasColumnType("integer")
+                        .HasColumnName("share_after_askers");
+
                     b.Property<double?>("SimilarityThreshold")
                         .HasColumnType("double precision")
                         .HasColumnName("similarity_threshold");
@@ -83,7 +118,11 @@ namespace QueryCache.Migrations.Migrations
 
                             t.HasCheckConstraint("ck_query_cache_config_global_guard", "tenant_id IS NOT NULL OR (guard_enabled IS NOT NULL AND contrast_terms IS NOT NULL)");
 
+                            t.HasCheckConstraint("ck_query_cache_config_global_sharing", "tenant_id IS NOT NULL OR share_after_askers IS NOT NULL");
+
                             t.HasCheckConstraint("ck_query_cache_config_max_entries", "max_cache_entries >= 1");
+
+                            t.HasCheckConstraint("ck_query_cache_config_share_after_askers", "share_after_askers BETWEEN 1 AND 1000");
 
                             t.HasCheckConstraint("ck_query_cache_config_tenant", "tenant_id <> ''");
 
@@ -100,6 +139,7 @@ namespace QueryCache.Migrations.Migrations
                             ContrastTerms = new string[0],
                             GuardEnabled = true,
                             MaxCacheEntries = 5000,
+                            ShareAfterAskers = 1,
                             SimilarityThreshold = 0.84999999999999998,
                             UpdatedAt = new DateTimeOffset(new DateTime(2026, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0))
                         });
@@ -162,6 +202,14 @@ namespace QueryCache.Migrations.Migrations
                         .HasColumnType("text")
                         .HasColumnName("query_text");
 
+                    b.Property<DateTimeOffset?>("SharedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("shared_at");
+
+                    b.Property<string>("Sharing")
+                        .HasColumnType("text")
+                        .HasColumnName("sharing");
+
                     b.Property<string>("UserId")
                         .HasColumnType("text")
                         .HasColumnName("user_id");
@@ -200,11 +248,21 @@ namespace QueryCache.Migrations.Migrations
                         .IsUnique()
                         .HasDatabaseName("ux_query_cache_embeddings_user_message");
 
+                    b.HasIndex(new[] { "TenantId", "EmbeddingModel" }, "ix_query_cache_embeddings_sharing_pending")
+                        .HasFilter("sharing = 'pending'");
+
+                    b.HasIndex(new[] { "TenantId" }, "ix_query_cache_embeddings_tenant_sharing")
+                        .HasFilter("sharing IS NOT NULL");
+
                     b.ToTable("query_cache_embeddings", "askwealth", t =>
                         {
                             t.HasCheckConstraint("ck_query_cache_embeddings_model", "embedding_model <> ''");
 
+                            t.HasCheckConstraint("ck_query_cache_embeddings_pending_private", "sharing IS DISTINCT FROM 'pending' OR user_id = asked_by");
+
                             t.HasCheckConstraint("ck_query_cache_embeddings_query_hash", "octet_length(query_hash) = 32");
+
+                            t.HasCheckConstraint("ck_query_cache_embeddings_sharing", "sharing IN ('pending', 'corroborated', 'approved')");
 
                             t.HasCheckConstraint("ck_query_cache_embeddings_tenant", "tenant_id <> ''");
                         });
@@ -567,6 +625,16 @@ namespace QueryCache.Migrations.Migrations
                     b.HasIndex("TenantId", "EntryId");
 
                     b.ToTable("query_cache_withdrawn", "askwealth");
+                });
+
+            modelBuilder.Entity("QueryCache.Data.AskerRow", b =>
+                {
+                    b.HasOne("QueryCache.Data.CacheEntryRow", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId", "EntryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_query_cache_askers_entry");
                 });
 
             modelBuilder.Entity("QueryCache.Data.CacheHitRow", b =>

@@ -79,6 +79,8 @@ internal sealed class CacheAdministration(CacheDataSource database, LocalTier ti
             OldestEntryAt = DatabaseTime.ToOffset(row.OldestEntryAt),
             NewestEntryAt = DatabaseTime.ToOffset(row.NewestEntryAt),
             LastHitAt = DatabaseTime.ToOffset(row.LastHitAt),
+            PendingEntries = row.PendingEntries,
+            PromotedEntries = row.PromotedEntries,
         };
     }
 
@@ -105,6 +107,7 @@ internal sealed class CacheAdministration(CacheDataSource database, LocalTier ti
             DefaultTimeToLive = row.DefaultTimeToLive,
             GuardEnabled = row.GuardEnabled,
             ContrastTerms = row.ContrastTerms,
+            ShareAfterAskers = row.ShareAfterAskers,
         };
         tier.AddConfig(tenantId, config, generation);
         return config;
@@ -121,6 +124,12 @@ internal sealed class CacheAdministration(CacheDataSource database, LocalTier ti
                 "The cache must be allowed at least 1 entry; to turn it off set CacheEnabled = false. The config was left unchanged.");
         }
 
+        if (update.ShareAfterAskers is < 1 or > QueryCacheSchema.MaxShareAfterAskers)
+        {
+            throw new ArgumentOutOfRangeException("update.ShareAfterAskers", update.ShareAfterAskers,
+                $"Pass 1 (share a new answer at once) to {QueryCacheSchema.MaxShareAfterAskers} distinct askers. The config was left unchanged.");
+        }
+
         Check.TimeToLive(update.DefaultTimeToLive);
         Check.ContrastTerms(update.ContrastTerms);
         using var connection = database.Primary.CreateConnection();
@@ -133,9 +142,25 @@ internal sealed class CacheAdministration(CacheDataSource database, LocalTier ti
             update.DefaultTimeToLive,
             update.GuardEnabled,
             ContrastTerms = update.ContrastTerms?.Select(t => t.Trim()).ToArray(),
+            update.ShareAfterAskers,
         }, cancellationToken: cancellationToken)).ConfigureAwait(false);
         tier.Invalidate(tenantId ?? LocalTier.AllTenants, "invalidated");
         Log.ConfigUpdated(logger, tenantId is null ? "all tenants" : "tenant " + tenantId);
+    }
+
+    public async Task<bool> ApproveSharingAsync(string tenantId, long entryId, CancellationToken cancellationToken)
+    {
+        Check.TenantId(tenantId);
+        using var connection = database.Primary.CreateConnection();
+        var approved = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(CacheStatements.ApproveSharing,
+            new { TenantId = tenantId, EntryId = entryId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (approved)
+        {
+            tier.Invalidate(tenantId, "invalidated");
+            metrics.Sharing("approved");
+        }
+
+        return approved;
     }
 
     public async Task ResetConfigAsync(string tenantId, CancellationToken cancellationToken)
@@ -174,8 +199,9 @@ internal sealed class CacheAdministration(CacheDataSource database, LocalTier ti
         public TimeSpan? DefaultTimeToLive { get; init; }
         public bool GuardEnabled { get; init; }
         public string[] ContrastTerms { get; init; } = [];
+        public int ShareAfterAskers { get; init; }
     }
 
     private sealed record StatsRow(long TotalEntries, long TotalHits, long ExpiredEntries, long HitEntries, long TenantCount,
-        DateTime? OldestEntryAt, DateTime? NewestEntryAt, DateTime? LastHitAt);
+        DateTime? OldestEntryAt, DateTime? NewestEntryAt, DateTime? LastHitAt, long PendingEntries, long PromotedEntries);
 }

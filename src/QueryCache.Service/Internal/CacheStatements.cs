@@ -8,6 +8,7 @@ using T = QueryCache.QueryCacheSchema.TenantSizes;
 using V = QueryCache.QueryCacheSchema.TextEmbeddings;
 using X = QueryCache.QueryCacheSchema.Erasures;
 using L = QueryCache.QueryCacheSchema.Labels;
+using A = QueryCache.QueryCacheSchema.Askers;
 
 namespace QueryCache.Internal;
 
@@ -27,6 +28,8 @@ internal static partial class CacheStatements
     private const string EffectiveConfig = Schema + "." + F.EffectiveConfig;
     private const string TextEmbeddings = Schema + "." + V.Table;
     private const string Labels = Schema + "." + L.Table;
+    private const string Askers = Schema + "." + A.Table;
+    private const string ShareAfterAskers = Schema + "." + F.ShareAfterAskers;
 
     /// <summary>
     /// Row-level security (opt in: <c>query_cache_enable_row_level_security()</c>): a statement first declares, in the
@@ -58,16 +61,20 @@ internal static partial class CacheStatements
     public const string IndexPending = ForAllTenants + $"SELECT {Schema}.{F.IndexPending}(@BatchSize) WHERE {CommitMode}";
 
     /// <summary>
+    /// A new entry for the tenant (no user of its own) by a known asker, in a tenant that shares after more than one asker,
+    /// waits for corroboration: private to the asker until enough others ask (the backfill's <see cref="InsertStaged"/> alike).
     /// A re-added user message replaces its entry; a message id another tenant's entry already carries is refused (no
     /// row is returned), so a message belongs to one tenant even though the unique key leads with the tenant.
     /// </summary>
     public const string Insert = ForTenant + $"""
         INSERT INTO {Embeddings} AS e
             ({E.TenantId}, {E.UserId}, {E.AskedBy}, {E.UserMessageId}, {E.AssistantMessageId}, {E.QueryText}, {E.QueryHash}, {E.Answer},
-             {E.Embedding}, {E.EmbeddingModel}, {E.ExpiresAt}, {E.Indexed})
-        SELECT @TenantId, @UserId, @AskedBy, @UserMessageId, @AssistantMessageId, @QueryText, @Hash, @Answer, @Embedding, @Model,
-               now() + coalesce(@TimeToLive, c.{C.DefaultTtl}), @Indexed
+             {E.Embedding}, {E.EmbeddingModel}, {E.ExpiresAt}, {E.Indexed}, {E.Sharing})
+        SELECT @TenantId, CASE WHEN p.pending THEN @AskedBy ELSE @UserId END, @AskedBy, @UserMessageId, @AssistantMessageId, @QueryText,
+               @Hash, @Answer, @Embedding, @Model, now() + coalesce(@TimeToLive, c.{C.DefaultTtl}), @Indexed,
+               CASE WHEN p.pending THEN 'pending' END
         FROM {EffectiveConfig}(@TenantId) c
+        CROSS JOIN LATERAL (SELECT @UserId::text IS NULL AND @AskedBy::text IS NOT NULL AND {ShareAfterAskers}(@TenantId) > 1 AS pending) p
         WHERE {CommitMode}
           AND NOT EXISTS (SELECT 1 FROM {Embeddings} o
                           WHERE o.{E.UserMessageId} = @UserMessageId AND o.{E.EmbeddingModel} = @Model AND o.{E.TenantId} <> @TenantId)
@@ -75,9 +82,12 @@ internal static partial class CacheStatements
             SET {E.UserId} = excluded.{E.UserId}, {E.AskedBy} = excluded.{E.AskedBy}, {E.AssistantMessageId} = excluded.{E.AssistantMessageId},
                 {E.QueryText} = excluded.{E.QueryText}, {E.QueryHash} = excluded.{E.QueryHash}, {E.Answer} = excluded.{E.Answer},
                 {E.Embedding} = excluded.{E.Embedding}, {E.ExpiresAt} = excluded.{E.ExpiresAt}, {E.Indexed} = excluded.{E.Indexed},
-                {E.CreatedAt} = now()
+                {E.Sharing} = excluded.{E.Sharing}, {E.SharedAt} = NULL, {E.CreatedAt} = now()
         RETURNING e.{E.Id}
         """;
+
+    /// <summary>Shares a pending entry with its whole tenant now; true when it was pending.</summary>
+    public const string ApproveSharing = ForTenant + $"SELECT {Schema}.{F.ApproveSharing}(@TenantId, @EntryId)";
 
     public const string InvalidateTenant =
         ForTenant + $"DELETE FROM {Embeddings} WHERE {E.TenantId} = @TenantId AND {E.Id} IN ({SelectIdsForUpdate} WHERE {E.TenantId} = @TenantId ORDER BY {E.Id} FOR UPDATE)";
@@ -101,7 +111,15 @@ internal static partial class CacheStatements
         WITH tombstone AS (
             INSERT INTO {Erasures} ({X.TenantId}, {X.UserId}, {X.ErasedAt}) VALUES (@TenantId, @UserId, now())
             ON CONFLICT ({X.TenantId}, {X.UserId}) DO UPDATE SET {X.ErasedAt} = now()),
-        labels AS (DELETE FROM {Labels} WHERE {L.TenantId} = @TenantId AND {L.UserId} = @UserId)
+        labels AS (DELETE FROM {Labels} WHERE {L.TenantId} = @TenantId AND {L.UserId} = @UserId),
+        asked AS (DELETE FROM {Askers} WHERE {A.TenantId} = @TenantId AND {A.UserId} = @UserId RETURNING {A.EntryId}),
+        -- An entry their asking helped share goes back to waiting when the others who asked no longer suffice.
+        demoted AS (
+            UPDATE {Embeddings} e SET {E.UserId} = e.{E.AskedBy}, {E.Sharing} = 'pending', {E.SharedAt} = NULL
+            WHERE e.{E.TenantId} = @TenantId AND e.{E.Sharing} = 'corroborated' AND e.{E.AskedBy} <> @UserId
+              AND e.{E.Id} IN (SELECT {A.EntryId} FROM asked)
+              AND 1 + (SELECT count(*) FROM {Askers} a
+                       WHERE a.{A.TenantId} = @TenantId AND a.{A.EntryId} = e.{E.Id} AND a.{A.UserId} <> @UserId) < {ShareAfterAskers}(@TenantId))
         DELETE FROM {Embeddings} WHERE {E.TenantId} = @TenantId AND {E.Id} IN ({SelectIdsForUpdate}
             WHERE {E.TenantId} = @TenantId AND ({E.UserId} = @UserId OR {E.AskedBy} = @UserId) ORDER BY {E.Id} FOR UPDATE)
         """;
@@ -109,14 +127,16 @@ internal static partial class CacheStatements
     public const string Stats = ForTenant + $"""
         SELECT {S.TotalEntries} AS "TotalEntries", {S.TotalHits} AS "TotalHits", {S.ExpiredEntries} AS "ExpiredEntries",
                {S.HitEntries} AS "HitEntries", {S.TenantCount} AS "TenantCount", {S.OldestEntryAt} AS "OldestEntryAt",
-               {S.NewestEntryAt} AS "NewestEntryAt", {S.LastHitAt} AS "LastHitAt"
+               {S.NewestEntryAt} AS "NewestEntryAt", {S.LastHitAt} AS "LastHitAt", w.pending AS "PendingEntries", w.promoted AS "PromotedEntries"
         FROM {Schema}.{F.Stats}(@TenantId)
+        CROSS JOIN (SELECT count(*) FILTER (WHERE e.{E.Sharing} = 'pending') AS pending, count(*) FILTER (WHERE e.{E.Sharing} <> 'pending') AS promoted
+                    FROM {Embeddings} e WHERE e.{E.Sharing} IS NOT NULL AND (@TenantId::text IS NULL OR e.{E.TenantId} = @TenantId)) w
         """;
 
     public const string GetConfig = ForTenant + $"""
         SELECT {C.SimilarityThreshold} AS "SimilarityThreshold", {C.CacheEnabled} AS "CacheEnabled",
                {C.MaxCacheEntries} AS "MaxCacheEntries", {C.DefaultTtl} AS "DefaultTimeToLive", {C.GuardEnabled} AS "GuardEnabled",
-               {C.ContrastTerms} AS "ContrastTerms"
+               {C.ContrastTerms} AS "ContrastTerms", {ShareAfterAskers}(@TenantId) AS "ShareAfterAskers"
         FROM {EffectiveConfig}(@TenantId)
         """;
 
@@ -128,14 +148,15 @@ internal static partial class CacheStatements
             {C.DefaultTtl} = coalesce(@DefaultTimeToLive, {C.DefaultTtl}),
             {C.GuardEnabled} = coalesce(@GuardEnabled, {C.GuardEnabled}),
             {C.ContrastTerms} = coalesce(@ContrastTerms, {C.ContrastTerms}),
+            {C.ShareAfterAskers} = coalesce(@ShareAfterAskers, {C.ShareAfterAskers}),
             {C.UpdatedAt} = now()
         WHERE {C.TenantId} IS NULL
         """;
 
     public const string UpsertTenantConfig = ForTenant + $"""
         INSERT INTO {Config} AS c ({C.TenantId}, {C.SimilarityThreshold}, {C.CacheEnabled}, {C.MaxCacheEntries}, {C.DefaultTtl},
-            {C.GuardEnabled}, {C.ContrastTerms})
-        VALUES (@TenantId, @SimilarityThreshold, @CacheEnabled, @MaxCacheEntries, @DefaultTimeToLive, @GuardEnabled, @ContrastTerms)
+            {C.GuardEnabled}, {C.ContrastTerms}, {C.ShareAfterAskers})
+        VALUES (@TenantId, @SimilarityThreshold, @CacheEnabled, @MaxCacheEntries, @DefaultTimeToLive, @GuardEnabled, @ContrastTerms, @ShareAfterAskers)
         ON CONFLICT ({C.TenantId}) DO UPDATE
             SET {C.SimilarityThreshold} = coalesce(excluded.{C.SimilarityThreshold}, c.{C.SimilarityThreshold}),
                 {C.CacheEnabled} = coalesce(excluded.{C.CacheEnabled}, c.{C.CacheEnabled}),
@@ -143,6 +164,7 @@ internal static partial class CacheStatements
                 {C.DefaultTtl} = coalesce(excluded.{C.DefaultTtl}, c.{C.DefaultTtl}),
                 {C.GuardEnabled} = coalesce(excluded.{C.GuardEnabled}, c.{C.GuardEnabled}),
                 {C.ContrastTerms} = coalesce(excluded.{C.ContrastTerms}, c.{C.ContrastTerms}),
+                {C.ShareAfterAskers} = coalesce(excluded.{C.ShareAfterAskers}, c.{C.ShareAfterAskers}),
                 {C.UpdatedAt} = now()
         """;
 
@@ -236,10 +258,12 @@ internal static partial class CacheStatements
     public const string InsertStaged = ForAllTenants + $"""
         INSERT INTO {Embeddings}
             ({E.TenantId}, {E.UserId}, {E.AskedBy}, {E.UserMessageId}, {E.AssistantMessageId}, {E.QueryText}, {E.QueryHash}, {E.Answer},
-             {E.Embedding}, {E.EmbeddingModel}, {E.ExpiresAt})
-        SELECT s.tenant_id, s.user_id, s.asked_by, s.user_message_id, s.assistant_message_id, s.query_text, s.query_hash, s.answer, s.embedding,
-               @Model, now() + coalesce(s.time_to_live, c.{C.DefaultTtl})
+             {E.Embedding}, {E.EmbeddingModel}, {E.ExpiresAt}, {E.Sharing})
+        SELECT s.tenant_id, CASE WHEN p.pending THEN s.asked_by ELSE s.user_id END, s.asked_by, s.user_message_id, s.assistant_message_id,
+               s.query_text, s.query_hash, s.answer, s.embedding, @Model, now() + coalesce(s.time_to_live, c.{C.DefaultTtl}),
+               CASE WHEN p.pending THEN 'pending' END
         FROM {Stage} s CROSS JOIN LATERAL {EffectiveConfig}(s.tenant_id) c
+        CROSS JOIN LATERAL (SELECT s.user_id IS NULL AND s.asked_by IS NOT NULL AND {ShareAfterAskers}(s.tenant_id) > 1 AS pending) p
         ON CONFLICT ({E.TenantId}, {E.UserMessageId}, {E.EmbeddingModel}) DO NOTHING
         """;
 

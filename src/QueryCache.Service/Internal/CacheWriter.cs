@@ -14,6 +14,7 @@ internal sealed class CacheWriter(
     FailOpenExecutor executor,
     PendingIndexer indexer,
     QueryEmbedder embedder,
+    SharingCorroborator corroborator,
     ICacheAdmissionPolicy admission,
     QueryCacheMetrics metrics,
     IOptions<QueryCacheOptions> options,
@@ -24,13 +25,16 @@ internal sealed class CacheWriter(
     /// <summary>
     /// Stores what a pipeline answered after a miss: with <see cref="QueryCacheOptions.FailOpen"/>, anything that fails
     /// here (the embedding, say; the database is covered by <see cref="AddAsync"/>) drops the entry with a warning, so the
-    /// caller still gets the answer it waited for.
+    /// caller still gets the answer it waited for. The miss's <paramref name="missed"/> entries of other users that wait
+    /// for askers are then corroborated where this answer agrees with theirs.
     /// </summary>
-    public async Task<long> AddAfterMissAsync(CacheEntry entry, CancellationToken cancellationToken)
+    public async Task<long> AddAfterMissAsync(CacheEntry entry, CacheQuery query, CacheLookupResult missed, CancellationToken cancellationToken)
     {
         try
         {
-            return await AddAsync(entry, cancellationToken).ConfigureAwait(false);
+            var id = await AddAsync(entry, cancellationToken).ConfigureAwait(false);
+            await corroborator.CorroborateAsync(query, missed.Awaiting, entry.Answer, cancellationToken).ConfigureAwait(false);
+            return id;
         }
         catch (Exception ex) when (_options.FailOpen && ex is not OperationCanceledException && !QueryEmbedder.IsNoGenerator(ex))
         {
@@ -45,11 +49,7 @@ internal sealed class CacheWriter(
     {
         ArgumentNullException.ThrowIfNull(entry);
         Check.Scope(entry.Scope);
-        if (entry.AskedByUserId is not null)
-        {
-            Check.Identifier(entry.AskedByUserId, "user id");
-        }
-
+        Check.Asker(entry.AskedByUserId);
         Check.Text(entry.QueryText, "question", QueryCacheSchema.MaxQueryTextLength);
         Check.Text(entry.Answer, "answer", QueryCacheSchema.MaxAnswerLength);
         Check.TimeToLive(entry.TimeToLive);

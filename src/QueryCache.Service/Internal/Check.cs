@@ -24,6 +24,15 @@ internal static class Check
         Identifier(tenantId, "tenant id", name);
 
     /// <summary>A tenant or user id: non-blank, at most <see cref="QueryCacheSchema.MaxScopeIdLength"/> characters, no NUL.</summary>
+    /// <summary>A query's asker: null (anonymous), or a user id.</summary>
+    public static void Asker(string? askedByUserId, [CallerArgumentExpression(nameof(askedByUserId))] string name = "")
+    {
+        if (askedByUserId is not null)
+        {
+            Identifier(askedByUserId, "user id", name);
+        }
+    }
+
     public static string Identifier(string? value, string what, [CallerArgumentExpression(nameof(value))] string name = "")
     {
         if (string.IsNullOrWhiteSpace(value))

@@ -16,7 +16,8 @@ internal sealed class MissCoordinator(CacheLookups lookups, FlightLock flightLoc
     {
         var (scope, question) = (query.Scope, query.Question!);
         // Everything that changes the answer is in the key: callers asking at another threshold do not share a flight.
-        var key = new FlightKey(scope.TenantId, scope.UserId, QueryText.Normalize(question), query.SimilarityThreshold);
+        // A known asker has a flight of their own: an answer made for one user is not handed to another before it is shared.
+        var key = new FlightKey(scope.TenantId, scope.UserId ?? query.AskedByUserId, QueryText.Normalize(question), query.SimilarityThreshold);
         return flights.RunAsync(key, async flightToken =>
         {
             // Held by another instance until it has stored its answer.

@@ -19,6 +19,7 @@ internal sealed class QueryCacheMetrics
     private readonly Counter<long> _backfilled;
     private readonly Counter<long> _standbyFallbacks;
     private readonly Counter<long> _localTier;
+    private readonly Counter<long> _sharing;
 
     public QueryCacheMetrics(IMeterFactory meterFactory)
     {
@@ -41,6 +42,8 @@ internal sealed class QueryCacheMetrics
             "Lookup reads the standby did not answer, so the primary did, tagged querycache.reason = failed | timeout | skipped | lagging.");
         _localTier = meter.CreateCounter<long>("querycache.local_tier.evictions", "{event}",
             "Times the in-process tier dropped entries, tagged querycache.reason = invalidated | disconnected.");
+        _sharing = meter.CreateCounter<long>("querycache.sharing", "{event}",
+            "Corroborated sharing: querycache.result = pending (a shared answer stored to wait for askers) | counted (an asker counted) | corroborated | approved (an entry now answers its tenant).");
     }
 
     /// <summary>The metric tag value of an enum member: its name in snake_case.</summary>
@@ -104,6 +107,8 @@ internal sealed class QueryCacheMetrics
     public void StandbyFallback(string reason) => _standbyFallbacks.Add(1, new KeyValuePair<string, object?>("querycache.reason", reason));
 
     public void LocalTierEvicted(string reason) => _localTier.Add(1, new KeyValuePair<string, object?>("querycache.reason", reason));
+
+    public void Sharing(string result) => _sharing.Add(1, new KeyValuePair<string, object?>("querycache.result", result));
 
     public void Error(CacheOperation operation) =>
         _errors.Add(1, new KeyValuePair<string, object?>("querycache.operation", TagValue(operation)));
