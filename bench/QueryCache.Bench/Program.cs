@@ -22,12 +22,13 @@ var standbyOption = new Option<string?>("--standby") { Description = "Connection
 var clientsOption = new Option<int>("--clients") { Description = "Concurrent clients of the --scale-out lookups", DefaultValueFactory = _ => 4 };
 var embeddingOption = new Option<bool>("--embedding") { Description = "Measure the in-process model instead (no database): cold start, memory, single, batched, concurrent" };
 var answerTimeOption = new Option<bool>("--answer-time") { Description = "Measure the time to an answer with the local model instead: embedding, lookup, both, over a table of the first size (use --dims 384)" };
+var rlsOption = new Option<bool>("--rls") { Description = "Measure what row-level security costs a lookup instead: off and on, through a granted role, over a table of the first size" };
 var efConstructionOption = new Option<int?>("--ef-construction") { Description = "Build the HNSW index with this ef_construction instead of the migrations' (to compare build settings)" };
 var connectionOption = new Option<string?>("--connection") { Description = "Server to use (default: QUERYCACHE_CONNECTION; eng/bench.sh sets it)" };
 var root = new RootCommand("QueryCache benchmark")
 {
     sizesOption, largeOption, dimensionsOption, queriesOption, precisionOption, efSearchOption, hitRecordingOption, skipVacuumOption,
-    keepOption, scaleOutOption, standbyOption, clientsOption, embeddingOption, answerTimeOption, efConstructionOption, connectionOption,
+    keepOption, scaleOutOption, standbyOption, clientsOption, embeddingOption, answerTimeOption, rlsOption, efConstructionOption, connectionOption,
 };
 root.SetAction(async (parse, ct) =>
 {
@@ -71,6 +72,12 @@ root.SetAction(async (parse, ct) =>
     if (parse.GetValue(answerTimeOption))
     {
         await PrintAndSaveAsync("answer-time", await AnswerTimeRun.RunAsync(settings, Path.Combine("eval", "askwealth-pairs.csv"), sizes[0]), ct);
+        return 0;
+    }
+
+    if (parse.GetValue(rlsOption))
+    {
+        await PrintAndSaveAsync("rls", await SecurityRun.RunAsync(settings, sizes[0]), ct);
         return 0;
     }
 

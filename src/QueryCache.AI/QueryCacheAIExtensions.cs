@@ -84,6 +84,28 @@ public static class QueryCacheAIExtensions
         return options;
     }
 
+    /// <summary>
+    /// Names the user asking, for a scope shared within the tenant: the lookup also sees their own entries, the answer is
+    /// stored as asked by them (erasing them removes it), and under <see cref="CacheConfig.ShareAfterAskers"/> it counts
+    /// them as a corroborating asker.
+    /// </summary>
+    /// <param name="options">The request's options.</param>
+    /// <param name="userId">The user asking.</param>
+    /// <returns><paramref name="options"/>.</returns>
+    public static ChatOptions WithCacheAsker(this ChatOptions options, string userId)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(userId);
+        (options.AdditionalProperties ??= [])[SemanticCacheProperties.AskedBy] = userId;
+        return options;
+    }
+
+    /// <summary>The user <see cref="WithCacheAsker"/> put in the options, or null.</summary>
+    /// <param name="options">The request's options.</param>
+    /// <returns>The user id, or null.</returns>
+    public static string? GetCacheAsker(this ChatOptions? options) =>
+        options?.AdditionalProperties?.TryGetValue(SemanticCacheProperties.AskedBy, out var value) == true ? value as string : null;
+
     /// <summary>The cache scope <see cref="WithCacheScope"/> put in the options, or null.</summary>
     /// <param name="options">The request's options.</param>
     /// <returns>The scope, or null.</returns>

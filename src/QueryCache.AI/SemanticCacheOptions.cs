@@ -43,6 +43,12 @@ public static class SemanticCacheProperties
     /// <summary>Key of the <see cref="CacheScope"/> in <see cref="ChatOptions.AdditionalProperties"/>; set it with <c>WithCacheScope</c>.</summary>
     public const string Scope = "querycache.scope";
 
+    /// <summary>
+    /// Key of the user asking, in a scope shared within the tenant (<see cref="CacheQuery.AskedByUserId"/>); set it with
+    /// <c>WithCacheAsker</c>. Needed for corroborated sharing (<see cref="CacheConfig.ShareAfterAskers"/>) and erasure.
+    /// </summary>
+    public const string AskedBy = "querycache.asked_by";
+
     /// <summary>Key of a response's <c>bool</c>: true when the cache answered it, false when the inner client did.</summary>
     public const string Hit = "querycache.hit";
 

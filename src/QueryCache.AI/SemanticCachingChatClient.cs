@@ -124,10 +124,10 @@ internal sealed class SemanticCachingChatClient(
         {
             metrics.ChatRequest("bypass", streaming, reason);
             Log.ChatBypassed(logger, reason);
-            return new Request(null, "", innerOptions);
+            return new Request(null, "", innerOptions, null);
         }
 
-        return new Request(scope, question!, innerOptions);
+        return new Request(scope, question!, innerOptions, chatOptions.GetCacheAsker());
     }
 
     private CacheQuery Query(Request request) => new()
@@ -135,6 +135,7 @@ internal sealed class SemanticCachingChatClient(
         Scope = request.Scope!,
         Question = request.Question,
         SimilarityThreshold = cacheOptions.SimilarityThreshold,
+        AskedByUserId = request.AskedBy,
     };
 
     private async Task StoreAsync(Request request, ReadOnlyMemory<float> embedding, ChatResponse response, CancellationToken cancellationToken)
@@ -151,6 +152,7 @@ internal sealed class SemanticCachingChatClient(
             await cache.AddToCacheAsync(new CacheEntry
             {
                 Scope = request.Scope!,
+                AskedByUserId = request.AskedBy,
                 QueryText = request.Question,
                 Answer = response.Text,
                 Embedding = embedding,
@@ -188,6 +190,7 @@ internal sealed class SemanticCachingChatClient(
         var clone = chatOptions.Clone();
         clone.AdditionalProperties = clone.AdditionalProperties?.Clone();
         clone.AdditionalProperties?.Remove(SemanticCacheProperties.Scope);
+        clone.AdditionalProperties?.Remove(SemanticCacheProperties.AskedBy);
         return clone;
     }
 
@@ -204,5 +207,5 @@ internal sealed class SemanticCachingChatClient(
         [SemanticCacheProperties.EntryId] = hit.EntryId,
     };
 
-    private sealed record Request(CacheScope? Scope, string Question, ChatOptions? InnerOptions);
+    private sealed record Request(CacheScope? Scope, string Question, ChatOptions? InnerOptions, string? AskedBy);
 }

@@ -56,7 +56,7 @@ public sealed class DatabaseFixture : IAsyncLifetime
             DELETE FROM askwealth.query_cache_config WHERE tenant_id IS NOT NULL;
             UPDATE askwealth.query_cache_config
             SET similarity_threshold = 0.85, cache_enabled = true, max_cache_entries = 5000, default_ttl = NULL,
-                guard_enabled = true, contrast_terms = @Terms
+                guard_enabled = true, contrast_terms = @Terms, share_after_askers = 1
             WHERE tenant_id IS NULL;
             """, new { Terms = SampleContrastTerms.Wealth.ToArray() });
     }
