@@ -93,6 +93,6 @@ internal static class BenchDatabase
         return collection.BuildServiceProvider();
     }
 
-    private static string ServerConnectionString(BenchSettings settings) =>
+    public static string ServerConnectionString(BenchSettings settings) =>
         new NpgsqlConnectionStringBuilder(settings.Server) { Database = "postgres", Pooling = false }.ConnectionString;
 }

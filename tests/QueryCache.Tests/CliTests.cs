@@ -58,7 +58,7 @@ public sealed class CliTests(DatabaseFixture database) : DatabaseTest(database)
     [Fact]
     public async Task Every_command_has_help()
     {
-        foreach (var command in new[] { "migrate", "backfill", "cleanup", "stats", "config", "lookup", "invalidate", "quickstart", "message-triggers", "decision" })
+        foreach (var command in new[] { "migrate", "backfill", "cleanup", "stats", "config", "lookup", "invalidate", "quickstart", "message-triggers", "decision", "security" })
         {
             var run = await RunAsync(null, "", command, "--help");
             Assert.Equal(0, run.ExitCode);
@@ -203,6 +203,16 @@ public sealed class CliTests(DatabaseFixture database) : DatabaseTest(database)
         var terms = Path.Combine(AppContext.BaseDirectory, "samples", "wealth-contrast-terms.txt");
         Assert.Equal(0, (await CliAsync("config", "set", "--tenant", "acme", "--contrast-terms", "@" + terms)).ExitCode);
         Assert.Contains("stocks and shares ISA|S&S ISA; cash ISA", (await CliAsync("config", "get", "--tenant", "acme")).Output);
+        Assert.Equal(0, (await CliAsync("config", "set", "--tenant", "acme", "--share-after-askers", "2")).ExitCode);
+        Assert.Contains("share_after_askers 2", (await CliAsync("config", "get", "--tenant", "acme")).Output);
+        Assert.Contains("0 waiting for askers", (await CliAsync("stats", "--tenant", "acme")).Output);
+
+        // Row-level security on and off through the CLI: the policies come and go, the rows stay.
+        Assert.Contains("enabled", (await CliAsync("security", "rls", "enable")).Output);
+        Assert.True(await TestData.ScalarAsync(Database.ConnectionString,
+            "SELECT count(*) FROM pg_class WHERE relname = 'query_cache_embeddings' AND relrowsecurity") == 1);
+        Assert.Equal(0, (await CliAsync("security", "rls", "disable")).ExitCode);
+        Assert.Equal(3, await CountEntriesAsync());
 
         var cleanup = await CliAsync("cleanup");
         Assert.Equal(0, cleanup.ExitCode);

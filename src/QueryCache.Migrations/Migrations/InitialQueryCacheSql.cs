@@ -29,7 +29,7 @@ internal static partial class InitialQueryCacheSql
     private const string FunctionsTemplate = CheckScope + "\n\n" + EffectiveConfig + "\n\n" + LookupTemplate + "\n\n" + LookupExact
         + "\n\n" + RecordHit + "\n\n" + Cleanup + "\n\n" + Stats + "\n\n" + DefineQaView;
 
-    private const string CheckScope = """
+    internal const string CheckScope = """
         CREATE OR REPLACE FUNCTION askwealth.query_cache_check_scope(p_tenant_id text, p_embedding_model text)
         RETURNS void LANGUAGE plpgsql IMMUTABLE AS $fn$
         BEGIN

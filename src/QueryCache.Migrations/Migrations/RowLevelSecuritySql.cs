@@ -150,18 +150,7 @@ internal static class RowLevelSecuritySql
         DROP FUNCTION askwealth.query_cache_enable_row_level_security();
         DROP FUNCTION askwealth.query_cache_disable_row_level_security();
         DROP FUNCTION askwealth.query_cache_declared(text);
-        CREATE OR REPLACE FUNCTION askwealth.query_cache_check_scope(p_tenant_id text, p_embedding_model text)
-        RETURNS void LANGUAGE plpgsql IMMUTABLE AS $fn$
-        BEGIN
-            IF p_tenant_id IS NULL OR p_tenant_id = '' THEN
-                RAISE EXCEPTION 'query cache: tenant_id is empty'
-                    USING ERRCODE = '22023', HINT = 'Every cache call names its tenant; pass the tenant id of the request.';
-            END IF;
-            IF p_embedding_model IS NULL OR p_embedding_model = '' THEN
-                RAISE EXCEPTION 'query cache: embedding_model is empty'
-                    USING ERRCODE = '22023', HINT = 'Pass the name of the model that produced the embeddings, for example text-embedding-3-small.';
-            END IF;
-        END $fn$;
+        """ + "\n" + InitialQueryCacheSql.CheckScope + "\n" + """
         DROP PROCEDURE askwealth.query_cache_declare_tenant(text);
         """;
 }

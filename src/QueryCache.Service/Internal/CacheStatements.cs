@@ -83,7 +83,7 @@ internal static partial class CacheStatements
                 {E.QueryText} = excluded.{E.QueryText}, {E.QueryHash} = excluded.{E.QueryHash}, {E.Answer} = excluded.{E.Answer},
                 {E.Embedding} = excluded.{E.Embedding}, {E.ExpiresAt} = excluded.{E.ExpiresAt}, {E.Indexed} = excluded.{E.Indexed},
                 {E.Sharing} = excluded.{E.Sharing}, {E.SharedAt} = NULL, {E.CreatedAt} = now()
-        RETURNING e.{E.Id}
+        RETURNING e.{E.Id} AS "Id", e.{E.Sharing} IS NOT DISTINCT FROM 'pending' AS "Pending"
         """;
 
     /// <summary>Shares a pending entry with its whole tenant now; true when it was pending.</summary>

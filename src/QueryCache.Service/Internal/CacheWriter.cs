@@ -87,15 +87,15 @@ internal sealed class CacheWriter(
             database.SynchronousCommit,
         };
 
-        // -1 stands for "dropped": the insert itself answers null when the message id belongs to another tenant.
-        var id = await executor.ExecuteAsync(CacheOperation.Store, entry.Scope.TenantId, async ct =>
+        // Dropped stands for a failure; the insert itself answers no row when the message id belongs to another tenant.
+        var stored = await executor.ExecuteAsync(CacheOperation.Store, entry.Scope.TenantId, async ct =>
         {
             using var connection = database.Primary.CreateConnection();
-            return await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(CacheStatements.Insert, parameters, cancellationToken: ct))
+            return await connection.QuerySingleOrDefaultAsync<Stored>(new CommandDefinition(CacheStatements.Insert, parameters, cancellationToken: ct))
                 .ConfigureAwait(false);
-        }, -1, cancellationToken).ConfigureAwait(false);
+        }, Stored.Dropped, cancellationToken).ConfigureAwait(false);
 
-        switch (id)
+        switch (stored?.Id)
         {
             case -1:
                 metrics.Store("dropped");
@@ -103,8 +103,13 @@ internal sealed class CacheWriter(
             case null:
                 throw new InvalidOperationException(
                     $"User message {entry.UserMessageId} is already cached for another tenant; a message id belongs to one tenant. Check the scope passed with it.");
-            default:
+            case var id:
                 metrics.Store("stored");
+                if (stored.Pending)
+                {
+                    metrics.Sharing("pending");
+                }
+
                 if (_options.BackgroundIndexing)
                 {
                     indexer.Signal();
@@ -113,6 +118,12 @@ internal sealed class CacheWriter(
                 Log.Stored(logger, id.Value, entry.Scope.TenantId);
                 return id.Value;
         }
+    }
+
+    /// <summary>The stored entry, and whether it waits for askers (corroborated sharing).</summary>
+    private sealed record Stored(long Id, bool Pending)
+    {
+        public static readonly Stored Dropped = new(-1, false);
     }
 
     private static TimeSpan? Shorter(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : a < b ? a : b;
