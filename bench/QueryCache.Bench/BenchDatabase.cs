@@ -54,12 +54,16 @@ internal static class BenchDatabase
     /// The first <paramref name="count"/> entries of <paramref name="data"/> by binary COPY with the HNSW index dropped,
     /// then one index build and VACUUM ANALYZE: the way a large backfill or restore should go.
     /// </summary>
-    public static async Task<(TimeSpan Copy, TimeSpan IndexBuild)> LoadAsync(NpgsqlConnection connection, Data data, int count, int? efConstruction = null)
+    public static async Task<(TimeSpan Copy, TimeSpan IndexBuild)> LoadAsync(NpgsqlConnection connection, Data data, int count,
+        int? efConstruction = null, int? m = null)
     {
         var indexDefinition = await connection.ExecuteScalarAsync<string>($"SELECT pg_get_indexdef('{VectorIndex}'::regclass)");
-        if (efConstruction is { } ef)
+        foreach (var (parameter, value) in new[] { ("ef_construction", efConstruction), ("m", m) })
         {
-            indexDefinition = Regex.Replace(indexDefinition!, "ef_construction='[0-9]+'", string.Create(CultureInfo.InvariantCulture, $"ef_construction='{ef}'"));
+            if (value is { } given)
+            {
+                indexDefinition = Regex.Replace(indexDefinition!, $"\\b{parameter}='[0-9]+'", string.Create(CultureInfo.InvariantCulture, $"{parameter}='{given}'"));
+            }
         }
 
         await connection.ExecuteAsync($"DROP INDEX {VectorIndex}");

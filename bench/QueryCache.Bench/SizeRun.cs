@@ -9,7 +9,7 @@ using QueryCache.Tests.Infrastructure;
 namespace QueryCache.Bench;
 
 internal sealed record BenchSettings(string Server, int Dimensions, int Queries, EmbeddingPrecision Precision, int EfSearch,
-    HitRecordingMode HitRecording, bool Vacuum, bool Keep, int? EfConstruction = null);
+    HitRecordingMode HitRecording, bool Vacuum, bool Keep, int? EfConstruction = null, int? M = null);
 
 /// <summary>A done-when target and what this run measured for it.</summary>
 internal sealed record Check(string Target, bool Met, string Measured);
@@ -75,8 +75,9 @@ internal sealed partial class SizeRun
         _connectionString = await BenchDatabase.CreateAsync(_settings, DatabaseName);
         _dataSource = BenchDatabase.DataSource(_connectionString);
         await using var connection = await DataSource.OpenConnectionAsync();
-        var (copy, indexBuild) = await BenchDatabase.LoadAsync(connection, _data, _size, _settings.EfConstruction);
+        var (copy, indexBuild) = await BenchDatabase.LoadAsync(connection, _data, _size, _settings.EfConstruction, _settings.M);
         _figures["index_ef_construction"] = _settings.EfConstruction ?? QueryCacheSchema.HnswEfConstruction;
+        _figures["index_m"] = _settings.M ?? QueryCacheSchema.HnswM;
         _figures["load_entries_per_s"] = Math.Round(_size / copy.TotalSeconds);
         _figures["index_build_s"] = Math.Round(indexBuild.TotalSeconds, 1);
         var storage = await connection.QuerySingleAsync<(long Heap, long Toast, long Hnsw, long Indexes, long Side)>($"""

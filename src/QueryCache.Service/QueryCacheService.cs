@@ -133,7 +133,7 @@ public sealed class QueryCacheService : IQueryCacheService
                     Answer = answer,
                     Embedding = recheck.Embedding,
                     TimeToLive = timeToLive,
-                }, query, recheck, flightToken).ConfigureAwait(false);
+                }, recheck.Awaiting, flightToken).ConfigureAwait(false);
             }
 
             return new CacheResult<T> { Value = value };

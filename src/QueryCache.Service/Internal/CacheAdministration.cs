@@ -1,5 +1,8 @@
 using Dapper;
 using Microsoft.Extensions.Logging;
+using Npgsql;
+using Polly;
+using Polly.Retry;
 
 namespace QueryCache.Internal;
 
@@ -10,6 +13,21 @@ namespace QueryCache.Internal;
 internal sealed class CacheAdministration(CacheDataSource database, LocalTier tier, LabelRecorder labels, QueryCacheMetrics metrics,
     ILogger<CacheAdministration> logger)
 {
+    /// <summary>
+    /// An invalidation locks its entries in id order, but the background hit flush locks a hit row before its entry, so the
+    /// two can deadlock; PostgreSQL then aborts one. The invalidation's statement is whole or nothing: it is run again.
+    /// </summary>
+    private static readonly ResiliencePipeline Deadlocks = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<PostgresException>(e => e.SqlState == PostgresErrorCodes.DeadlockDetected),
+            MaxRetryAttempts = 3,
+            Delay = TimeSpan.FromMilliseconds(20),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+        })
+        .Build();
+
     public Task<int> InvalidateTenantAsync(string tenantId, CancellationToken cancellationToken) =>
         InvalidateAsync("tenant", Check.TenantId(tenantId), CacheStatements.InvalidateTenant, new { TenantId = tenantId }, cancellationToken);
 
@@ -174,8 +192,11 @@ internal sealed class CacheAdministration(CacheDataSource database, LocalTier ti
 
     private async Task<int> InvalidateAsync(string scope, string tenantId, string sql, object? parameters, CancellationToken cancellationToken)
     {
-        using var connection = database.Primary.CreateConnection();
-        var count = await connection.ExecuteAsync(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var count = await Deadlocks.ExecuteAsync(async ct =>
+        {
+            using var connection = database.Primary.CreateConnection();
+            return await connection.ExecuteAsync(new CommandDefinition(sql, parameters, cancellationToken: ct)).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
         tier.Invalidate(tenantId, "invalidated");
         metrics.Invalidated(count, scope);
         Log.Invalidated(logger, count, scope);

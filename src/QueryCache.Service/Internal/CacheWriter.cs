@@ -25,15 +25,15 @@ internal sealed class CacheWriter(
     /// <summary>
     /// Stores what a pipeline answered after a miss: with <see cref="QueryCacheOptions.FailOpen"/>, anything that fails
     /// here (the embedding, say; the database is covered by <see cref="AddAsync"/>) drops the entry with a warning, so the
-    /// caller still gets the answer it waited for. The miss's <paramref name="missed"/> entries of other users that wait
-    /// for askers are then corroborated where this answer agrees with theirs.
+    /// caller still gets the answer it waited for. The entries of other users that wait for askers and would have
+    /// answered (<paramref name="awaiting"/>, from the miss) are then corroborated where this answer agrees with theirs.
     /// </summary>
-    public async Task<long> AddAfterMissAsync(CacheEntry entry, CacheQuery query, CacheLookupResult missed, CancellationToken cancellationToken)
+    public async Task<long> AddAfterMissAsync(CacheEntry entry, IReadOnlyList<AwaitingEntry> awaiting, CancellationToken cancellationToken)
     {
         try
         {
             var id = await AddAsync(entry, cancellationToken).ConfigureAwait(false);
-            await corroborator.CorroborateAsync(query, missed.Awaiting, entry.Answer, cancellationToken).ConfigureAwait(false);
+            await corroborator.CorroborateAsync(entry, awaiting, cancellationToken).ConfigureAwait(false);
             return id;
         }
         catch (Exception ex) when (_options.FailOpen && ex is not OperationCanceledException && !QueryEmbedder.IsNoGenerator(ex))

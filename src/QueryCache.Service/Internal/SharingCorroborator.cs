@@ -12,12 +12,15 @@ namespace QueryCache.Internal;
 /// </summary>
 internal sealed class SharingCorroborator(CacheDataSource database, FailOpenExecutor executor, QueryEmbedder embedder, QueryCacheMetrics metrics)
 {
-    public async Task CorroborateAsync(CacheQuery query, IReadOnlyList<AwaitingEntry> awaiting, string answer, CancellationToken cancellationToken)
+    /// <summary>Counts the asker of <paramref name="stored"/> for each of <paramref name="awaiting"/> whose answer agrees with it.</summary>
+    public async Task CorroborateAsync(CacheEntry stored, IReadOnlyList<AwaitingEntry> awaiting, CancellationToken cancellationToken)
     {
-        if (query.AskedByUserId is not { } asker || awaiting.Count == 0)
+        if (stored.AskedByUserId is not { } asker || awaiting.Count == 0)
         {
             return;
         }
+
+        var answer = stored.Answer;
 
         var texts = awaiting.Select(a => a.Answer).Prepend(answer).Select(Embeddable).ToList();
         var vectors = await embedder.EmbedAsync(texts, cancellationToken).ConfigureAwait(false);
@@ -29,11 +32,11 @@ internal sealed class SharingCorroborator(CacheDataSource database, FailOpenExec
                 continue;
             }
 
-            var shared = await executor.ExecuteAsync(CacheOperation.Store, query.Scope.TenantId, async ct =>
+            var shared = await executor.ExecuteAsync(CacheOperation.Store, stored.Scope.TenantId, async ct =>
             {
                 using var connection = database.Primary.CreateConnection();
                 return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(CacheStatements.Corroborate,
-                    new { query.Scope.TenantId, entry.EntryId, UserId = asker }, cancellationToken: ct)).ConfigureAwait(false);
+                    new { stored.Scope.TenantId, entry.EntryId, UserId = asker }, cancellationToken: ct)).ConfigureAwait(false);
             }, false, cancellationToken).ConfigureAwait(false);
             metrics.Sharing(shared ? "corroborated" : "counted");
         }
