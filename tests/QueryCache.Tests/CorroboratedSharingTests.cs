@@ -192,6 +192,24 @@ public sealed class CorroboratedSharingTests(DatabaseFixture database) : Databas
     }
 
     [Fact]
+    public async Task Without_an_embedding_generator_only_the_same_answer_corroborates_and_nothing_fails()
+    {
+        await using var provider = Database.BuildServices();
+        var cache = await SharingAfterAsync(provider, 2);
+        var vector = Vectors.Random(new Random(7));
+        var id = await cache.AddToCacheAsync(new CacheEntry
+            { Scope = new CacheScope(Tenant), AskedByUserId = "ann", QueryText = "Fees?", Answer = "0.45 % a year.", Embedding = vector });
+        Task<CacheResult<string>> AskAsync(string user, string answer) => cache.GetOrAddAsync(
+            new CacheQuery { Scope = new CacheScope(Tenant), AskedByUserId = user, Question = "Fees?", Embedding = vector },
+            _ => Task.FromResult(answer), a => a);
+
+        Assert.Equal("About half a percent.", (await AskAsync("ben", "About half a percent.")).Value);
+        Assert.Equal(("ann", "pending", 0L), await EntryAsync(id));
+        Assert.False((await AskAsync("cy", "0.45 % a year.")).FromCache);
+        Assert.Equal((null, "corroborated", 1L), await EntryAsync(id));
+    }
+
+    [Fact]
     public async Task Out_of_range_counts_and_blank_askers_are_refused_and_nothing_changes()
     {
         await using var provider = Database.BuildServices(generator: new CountingEmbeddingGenerator());

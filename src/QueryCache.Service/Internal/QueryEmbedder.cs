@@ -40,6 +40,9 @@ internal sealed class QueryEmbedder(IOptions<QueryCacheOptions> options, IEmbedd
         }
     }
 
+    /// <summary>Whether the host registered a generator (lookups can carry their embeddings without one).</summary>
+    public bool HasGenerator => generator is not null;
+
     /// <summary>Throws the explanation below when no generator is registered.</summary>
     public void EnsureGenerator() => _ = Generator;
 
