@@ -256,7 +256,4 @@ public sealed record CacheLookupResult
     /// right; null when the threshold and guard decided.
     /// </summary>
     public double? RightProbability { get; init; }
-
-    /// <summary>On a miss of a known asker: other users' entries waiting for askers that would have answered.</summary>
-    internal IReadOnlyList<Internal.AwaitingEntry> Awaiting { get; init; } = [];
 }

@@ -133,7 +133,7 @@ public sealed class QueryCacheService : IQueryCacheService
                     Answer = answer,
                     Embedding = recheck.Embedding,
                     TimeToLive = timeToLive,
-                }, recheck.Awaiting, flightToken).ConfigureAwait(false);
+                }, flightToken).ConfigureAwait(false);
             }
 
             return new CacheResult<T> { Value = value };

@@ -192,6 +192,20 @@ public sealed class CorroboratedSharingTests(DatabaseFixture database) : Databas
     }
 
     [Fact]
+    public async Task Checking_then_adding_corroborates_as_GetOrAdd_does()
+    {
+        await using var provider = Database.BuildServices(generator: new CountingEmbeddingGenerator());
+        var cache = await SharingAfterAsync(provider, 2);
+        const string Question = "Is there an exit fee?";
+        var scope = new CacheScope(Tenant);
+        Assert.Null(await cache.CheckCacheAsync(Question, scope));
+        var first = await cache.AddToCacheAsync(new CacheEntry { Scope = scope, AskedByUserId = "ann", QueryText = Question, Answer = "No exit fee." });
+        Assert.Null((await cache.LookupAsync(new CacheQuery { Scope = scope, AskedByUserId = "ben", Question = Question })).Hit);
+        await cache.AddToCacheAsync(new CacheEntry { Scope = scope, AskedByUserId = "ben", QueryText = Question, Answer = "No exit fee." });
+        Assert.Equal(first, (await cache.CheckCacheAsync(Question, scope))?.EntryId);
+    }
+
+    [Fact]
     public async Task Without_an_embedding_generator_only_the_same_answer_corroborates_and_nothing_fails()
     {
         await using var provider = Database.BuildServices();

@@ -16,10 +16,9 @@ internal static class CorroboratedSharingSql
                             (SELECT c.share_after_askers FROM askwealth.query_cache_config c WHERE c.tenant_id IS NULL), 1)
         $fn$;
 
-        -- The lookup's second look, on a miss of user p_user_id: the p_k nearest entries of the tenant that wait for
-        -- corroboration and that other users asked, with the settings in force (the same columns as query_cache_candidates).
-        -- Nothing in a tenant that shares at once. An exact comparison over the few pending entries, through their partial
-        -- index; reads only, so it runs on a standby.
+        -- After a store by user p_user_id: the p_k nearest entries of the tenant that wait for corroboration and that other
+        -- users asked, with the settings in force (the same columns as query_cache_candidates). Nothing in a tenant that
+        -- shares at once. An exact comparison over the few pending entries, through their partial index.
         CREATE FUNCTION askwealth.query_cache_pending_candidates(
             p_embedding vector, p_tenant_id text, p_user_id text, p_embedding_model text, p_query_hash bytea, p_k integer)
         RETURNS TABLE (entry_id bigint, query_text text, answer text, similarity double precision, user_message_id uuid,

@@ -44,12 +44,6 @@ public enum CacheMissReason
     /// <see cref="QueryCacheOptions.MaxFalseHitRate"/>.
     /// </summary>
     DecisionRefused,
-
-    /// <summary>
-    /// The entry that answers is another user's and waits for corroboration (<see cref="CacheConfig.ShareAfterAskers"/>):
-    /// this asker was counted, and it answers the tenant once enough distinct users have asked.
-    /// </summary>
-    AwaitingCorroboration,
 }
 
 /// <summary>What a user said of a served hit: the answer was right for their question, or it was not.</summary>

@@ -144,14 +144,9 @@ internal sealed partial class CacheLookups(
             Threshold = threshold,
             Embedding = vector,
         };
-        result = learned is null
+        return (learned is null
             ? await DecideAsync(query, nearest, threshold, result, cancellationToken).ConfigureAwait(false)
-            : DecideLearned(query, candidates, learned.Decision, result);
-        // A miss of a known asker may be answered by an entry another user stored that waits for askers.
-        return (result.Hit is null && query.Question is not null && query.AskedByUserId is { } asker
-                && result.MissReason is not (CacheMissReason.Disabled or CacheMissReason.Unavailable)
-            ? await FindAwaitingAsync(query, asker, vector, learned, result, primaryOnly, cancellationToken).ConfigureAwait(false)
-            : result, "vector");
+            : DecideLearned(query, candidates, learned.Decision, result), "vector");
     }
 
     /// <summary>The nearest entries, nearest first, without those withdrawn for the question; one row of settings when there are none.</summary>

@@ -14,8 +14,8 @@ internal static partial class CacheStatements
     public const string Candidates = CandidateColumns + $"FROM {Schema}.{F.Candidates}(@Embedding, @TenantId, @UserId, @Model, @Hash, @K)";
 
     /// <summary>
-    /// On a miss of user @UserId in a tenant that shares after several askers: the @K nearest entries other users stored
-    /// that wait for corroboration, in the same shape as <see cref="Candidates"/>.
+    /// After a store by user @UserId in a tenant that shares after several askers: the @K nearest entries other users
+    /// stored that wait for corroboration, in the same shape as <see cref="Candidates"/>.
     /// </summary>
     public const string PendingCandidates = CandidateColumns + $"FROM {Schema}.{F.PendingCandidates}(@Embedding, @TenantId, @UserId, @Model, @Hash, @K)";
 

@@ -7,7 +7,7 @@ namespace QueryCache.Internal;
 
 /// <summary>
 /// The write path: validates an entry, asks the admission policy, embeds it when needed, and stores it bounded and
-/// fail-open.
+/// fail-open; then the stored answer corroborates other users' waiting entries it agrees with.
 /// </summary>
 internal sealed class CacheWriter(
     CacheDataSource database,
@@ -25,16 +25,13 @@ internal sealed class CacheWriter(
     /// <summary>
     /// Stores what a pipeline answered after a miss: with <see cref="QueryCacheOptions.FailOpen"/>, anything that fails
     /// here (the embedding, say; the database is covered by <see cref="AddAsync"/>) drops the entry with a warning, so the
-    /// caller still gets the answer it waited for. The entries of other users that wait for askers and would have
-    /// answered (<paramref name="awaiting"/>, from the miss) are then corroborated where this answer agrees with theirs.
+    /// caller still gets the answer it waited for.
     /// </summary>
-    public async Task<long> AddAfterMissAsync(CacheEntry entry, IReadOnlyList<AwaitingEntry> awaiting, CancellationToken cancellationToken)
+    public async Task<long> AddAfterMissAsync(CacheEntry entry, CancellationToken cancellationToken)
     {
         try
         {
-            var id = await AddAsync(entry, cancellationToken).ConfigureAwait(false);
-            await corroborator.CorroborateAsync(entry, awaiting, cancellationToken).ConfigureAwait(false);
-            return id;
+            return await AddAsync(entry, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (_options.FailOpen && ex is not OperationCanceledException && !QueryEmbedder.IsNoGenerator(ex))
         {
@@ -109,6 +106,8 @@ internal sealed class CacheWriter(
                 {
                     metrics.Sharing("pending");
                 }
+
+                await corroborator.CorroborateAsync(entry, embedding, cancellationToken).ConfigureAwait(false);
 
                 if (_options.BackgroundIndexing)
                 {
