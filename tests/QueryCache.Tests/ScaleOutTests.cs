@@ -194,12 +194,15 @@ public sealed class ScaleOutTests(DatabaseFixture database) : DatabaseTest(datab
         var payloads = new List<string>();
         listener.Notification += (_, e) => payloads.Add(e.Payload);
         await listener.ExecuteAsync($"LISTEN {QueryCacheSchema.InvalidationChannel}");
-        async Task<string[]> AnnouncedAsync(Func<Task> change)
+        // The first announcement may take a while on a loaded machine; the rest of a change's follow within a short quiet spell.
+        async Task<string[]> AnnouncedAsync(Func<Task> change, bool expected = true)
         {
             payloads.Clear();
             await change();
-            while (await listener.WaitAsync(TimeSpan.FromMilliseconds(300)))
+            var wait = TimeSpan.FromMilliseconds(expected ? 5000 : 300);
+            while (await listener.WaitAsync(wait))
             {
+                wait = TimeSpan.FromMilliseconds(300);
             }
 
             return [.. payloads.Distinct().Order()];
@@ -212,7 +215,7 @@ public sealed class ScaleOutTests(DatabaseFixture database) : DatabaseTest(datab
 
         await Store("t1", 1);
         await Store("t2", 2);
-        Assert.Empty(await AnnouncedAsync(() => Store("t1", 3)));
+        Assert.Empty(await AnnouncedAsync(() => Store("t1", 3), expected: false));
         Assert.Equal(["t1"], await AnnouncedAsync(() => cache.InvalidateTenantAsync("t1")));
         Assert.Equal(["t2"], await AnnouncedAsync(() => cache.UpdateConfigAsync(new CacheConfigUpdate { SimilarityThreshold = 0.9 }, "t2")));
         Assert.Equal(["*"], await AnnouncedAsync(() => cache.UpdateConfigAsync(new CacheConfigUpdate { SimilarityThreshold = 0.9 })));
