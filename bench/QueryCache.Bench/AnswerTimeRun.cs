@@ -22,12 +22,7 @@ internal static class AnswerTimeRun
         var figures = new Dictionary<string, object> { ["entries"] = entries, ["cached_questions"] = cached.Length, ["asked_questions"] = asked.Length };
 
         var data = Data.Generate(entries, settings.Dimensions, queries: 0);
-        var connectionString = await BenchDatabase.CreateAsync(settings, Database);
-        await using (var dataSource = BenchDatabase.DataSource(connectionString))
-        await using (var connection = await dataSource.OpenConnectionAsync())
-        {
-            await BenchDatabase.LoadAsync(connection, data, entries);
-        }
+        var connectionString = await BenchDatabase.CreateLoadedAsync(settings, Database, data, entries);
 
         var scope = new CacheScope(data.Tenants[Data.LargeTenant]);
         await using (var provider = Services(settings, connectionString, tier: false))

@@ -35,6 +35,16 @@ internal static class BenchDatabase
         return connectionString;
     }
 
+    /// <summary>Database <paramref name="name"/> created, migrated and loaded with the first <paramref name="entries"/> of <paramref name="data"/>.</summary>
+    public static async Task<string> CreateLoadedAsync(BenchSettings settings, string name, Data data, int entries)
+    {
+        var connectionString = await CreateAsync(settings, name);
+        await using var dataSource = DataSource(connectionString);
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await LoadAsync(connection, data, entries);
+        return connectionString;
+    }
+
     /// <summary>A data source for the benchmark's own queries: pgvector types, statements prepared as the cache's are.</summary>
     public static NpgsqlDataSource DataSource(string connectionString)
     {

@@ -18,12 +18,7 @@ internal static class ScaleOutRun
     {
         var figures = new Dictionary<string, object> { ["entries"] = entries, ["clients"] = clients };
         var data = Data.Generate(entries, settings.Dimensions, settings.Queries);
-        var primary = await BenchDatabase.CreateAsync(settings, Database);
-        await using (var dataSource = BenchDatabase.DataSource(primary))
-        await using (var connection = await dataSource.OpenConnectionAsync())
-        {
-            await BenchDatabase.LoadAsync(connection, data, entries);
-        }
+        var primary = await BenchDatabase.CreateLoadedAsync(settings, Database, data, entries);
 
         var standby = new NpgsqlConnectionStringBuilder(standbyServer) { Database = Database }.ConnectionString;
         var replayed = Stopwatch.StartNew();

@@ -19,12 +19,7 @@ internal static class SecurityRun
     {
         var figures = new Dictionary<string, object> { ["entries"] = entries, ["rounds"] = Rounds };
         var data = Data.Generate(entries, settings.Dimensions, settings.Queries);
-        var owner = await BenchDatabase.CreateAsync(settings, Database);
-        await using (var dataSource = BenchDatabase.DataSource(owner))
-        await using (var connection = await dataSource.OpenConnectionAsync())
-        {
-            await BenchDatabase.LoadAsync(connection, data, entries);
-        }
+        var owner = await BenchDatabase.CreateLoadedAsync(settings, Database, data, entries);
 
         await using var admin = new NpgsqlConnection(owner);
         // The role's name is the benchmark's own constant: CREATE ROLE takes no parameters.
