@@ -35,6 +35,19 @@ internal sealed class CliContext(TextWriter output, TextWriter error, TextReader
     public CliSettings Settings(ParseResult parse, bool requireDatabase = true) =>
         CliSettings.Load(parse.GetValue(Connection), parse.GetValue(Config), environment, requireDatabase);
 
+    /// <summary>A command that calls one of the migrator's database functions with the configured connection and says what it did.</summary>
+    public Command DatabaseCall(string name, string description, Func<string, CancellationToken, Task> call, string done)
+    {
+        var command = new Command(name, description);
+        command.SetAction(async (parse, ct) =>
+        {
+            await call(Settings(parse).ConnectionString!, ct);
+            await Output.WriteLineAsync(done);
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
     /// <summary>Refuses a database whose embedding column was made for another model size, saying how to fix it.</summary>
     public static async Task EnsureModelFitsAsync(CliSettings settings, CancellationToken cancellationToken)
     {

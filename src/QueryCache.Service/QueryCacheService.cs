@@ -70,7 +70,7 @@ public sealed class QueryCacheService : IQueryCacheService
     {
         ArgumentNullException.ThrowIfNull(query);
         Check.Scope(query.Scope);
-        Check.Asker(query.AskedByUserId);
+        Check.OptionalIdentifier(query.AskedByUserId, "user id");
         Check.Threshold(query.SimilarityThreshold);
         if (query.Question is not null || query.Embedding.IsEmpty)
         {
@@ -102,7 +102,7 @@ public sealed class QueryCacheService : IQueryCacheService
         ArgumentNullException.ThrowIfNull(pipeline);
         ArgumentNullException.ThrowIfNull(answerToStore);
         Check.Scope(query.Scope);
-        Check.Asker(query.AskedByUserId);
+        Check.OptionalIdentifier(query.AskedByUserId, "user id");
         Check.Text(query.Question, "question", QueryCacheSchema.MaxQueryTextLength);
         Check.Threshold(query.SimilarityThreshold);
         Check.TimeToLive(timeToLive);
@@ -228,10 +228,7 @@ public sealed class QueryCacheService : IQueryCacheService
     public async Task<int> AddLabelsAsync(IEnumerable<DecisionLabel> labels, string? tenantId = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(labels);
-        if (tenantId is not null)
-        {
-            Check.TenantId(tenantId);
-        }
+        Check.OptionalIdentifier(tenantId, "tenant id");
 
         var kept = 0;
         var checkedLabels = labels.Select(l => new Label(tenantId, null,

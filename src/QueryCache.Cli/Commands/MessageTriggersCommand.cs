@@ -9,22 +9,9 @@ internal static class MessageTriggersCommand
     public static Command Create(CliContext context) =>
         new("message-triggers", "Make entries follow the app's messages: an updated or deleted message removes the entries made from it.")
         {
-            Action(context, "install", "Put the triggers on askwealth.message (idempotent).", QueryCacheMigrator.InstallMessageTriggersAsync,
+            context.DatabaseCall("install", "Put the triggers on askwealth.message (idempotent).", QueryCacheMigrator.InstallMessageTriggersAsync,
                 "installed: updating or deleting a message of askwealth.message now removes the cache entries made from it."),
-            Action(context, "remove", "Take the triggers off askwealth.message.", QueryCacheMigrator.RemoveMessageTriggersAsync,
+            context.DatabaseCall("remove", "Take the triggers off askwealth.message.", QueryCacheMigrator.RemoveMessageTriggersAsync,
                 "removed: askwealth.message has no QueryCache triggers."),
         };
-
-    /// <summary>A command that calls one of the migrator's database functions with the configured connection and says what it did.</summary>
-    public static Command Action(CliContext context, string name, string description, Func<string, CancellationToken, Task> call, string done)
-    {
-        var command = new Command(name, description);
-        command.SetAction(async (parse, ct) =>
-        {
-            await call(context.Settings(parse).ConnectionString!, ct);
-            await context.Output.WriteLineAsync(done);
-            return CliApp.Ok;
-        });
-        return command;
-    }
 }

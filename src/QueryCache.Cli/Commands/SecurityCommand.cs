@@ -21,9 +21,9 @@ internal static class SecurityCommand
         {
             new Command("rls", "Row-level security on the cache's tables (run as their owner).")
             {
-                MessageTriggersCommand.Action(context, "enable", "Turn row-level security on.", QueryCacheMigrator.EnableRowLevelSecurityAsync,
+                context.DatabaseCall("enable", "Turn row-level security on.", QueryCacheMigrator.EnableRowLevelSecurityAsync,
                     "enabled: a session sees only the cache rows of the tenant it declares (querycache.tenant_id); the owner and superusers still see all."),
-                MessageTriggersCommand.Action(context, "disable", "Turn row-level security off.", QueryCacheMigrator.DisableRowLevelSecurityAsync,
+                context.DatabaseCall("disable", "Turn row-level security off.", QueryCacheMigrator.DisableRowLevelSecurityAsync,
                     "disabled: no row was touched."),
             },
             grant,

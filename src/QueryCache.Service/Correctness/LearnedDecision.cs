@@ -24,6 +24,23 @@ internal sealed record LearnedDecision(LogisticModel Model, double Cutoff, int L
 
     public bool Serve(double[] features, bool guardPassed) => guardPassed && Model.Probability(features) >= Cutoff;
 
+    /// <summary>
+    /// The verdict on one candidate for <paramref name="asked"/>: the guard's refusal (where the tenant has it on), else the
+    /// fit's cutoff, else <paramref name="threshold"/> (a floor the caller sets; null for none); and the estimated
+    /// probability that serving it is right.
+    /// </summary>
+    public (CacheMissReason? Refusal, double Probability) Judge(QuestionText asked, QuestionText cached, double similarity, bool guardEnabled,
+        IReadOnlyList<string> contrastTerms, double? threshold)
+    {
+        var signals = LexicalGuard.Signals(asked, cached, contrastTerms);
+        var probability = Model.Probability(DecisionFeatures.Of(asked, cached, similarity, signals));
+        var refusal = (guardEnabled ? LexicalGuard.FirstReason(signals) : null)
+            ?? (probability < Cutoff ? CacheMissReason.DecisionRefused
+                : similarity < threshold ? CacheMissReason.BelowThreshold
+                : null);
+        return (refusal, probability);
+    }
+
     /// <summary>The fit, or null when the labels are too few or all of one kind to learn from.</summary>
     public static LearnedDecision? Fit(IReadOnlyList<LabelledCandidate> labels, double maxFalseHitRate)
     {

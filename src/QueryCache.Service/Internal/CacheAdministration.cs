@@ -82,7 +82,7 @@ internal sealed class CacheAdministration(CacheDataSource database, LocalTier ti
 
     public async Task<CacheStats> GetStatsAsync(string? tenantId, CancellationToken cancellationToken)
     {
-        OptionalTenant(tenantId);
+        Check.OptionalIdentifier(tenantId, "tenant id");
         using var connection = database.Primary.CreateConnection();
         var row = await connection.QuerySingleAsync<StatsRow>(
             new CommandDefinition(CacheStatements.Stats, new { TenantId = tenantId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -104,7 +104,7 @@ internal sealed class CacheAdministration(CacheDataSource database, LocalTier ti
 
     public async Task<CacheConfig> GetConfigAsync(string? tenantId, CancellationToken cancellationToken)
     {
-        OptionalTenant(tenantId);
+        Check.OptionalIdentifier(tenantId, "tenant id");
         if (tier.TryGetConfig(tenantId, out var remembered))
         {
             return remembered!;
@@ -134,7 +134,7 @@ internal sealed class CacheAdministration(CacheDataSource database, LocalTier ti
     public async Task UpdateConfigAsync(CacheConfigUpdate update, string? tenantId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(update);
-        OptionalTenant(tenantId);
+        Check.OptionalIdentifier(tenantId, "tenant id");
         Check.Threshold(update.SimilarityThreshold);
         if (update.MaxCacheEntries is < 1)
         {
@@ -201,14 +201,6 @@ internal sealed class CacheAdministration(CacheDataSource database, LocalTier ti
         metrics.Invalidated(count, scope);
         Log.Invalidated(logger, count, scope);
         return count;
-    }
-
-    private static void OptionalTenant(string? tenantId, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(tenantId))] string name = "")
-    {
-        if (tenantId is not null)
-        {
-            Check.TenantId(tenantId, name);
-        }
     }
 
     /// <summary>The settings in force as the database returns them (Dapper maps text[] to an array, not to a list).</summary>

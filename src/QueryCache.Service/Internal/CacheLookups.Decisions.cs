@@ -21,15 +21,9 @@ internal sealed partial class CacheLookups
         double? nearestProbability = null;
         foreach (var candidate in candidates.Where(c => c.EntryId is not null))
         {
-            var cached = QuestionText.Parse(candidate.QueryText!);
-            var terms = candidate.ContrastTerms;
-            var signals = LexicalGuard.Signals(asked, cached, terms);
-            var refusal = candidate.GuardEnabled ? LexicalGuard.FirstReason(signals) : null;
-            var probability = decision.Model.Probability(DecisionFeatures.Of(asked, cached, candidate.Similarity!.Value, signals));
+            var (refusal, probability) = decision.Judge(asked, QuestionText.Parse(candidate.QueryText!), candidate.Similarity!.Value,
+                candidate.GuardEnabled, candidate.ContrastTerms, query.SimilarityThreshold);
             nearestProbability ??= probability;
-            refusal ??= probability < decision.Cutoff ? CacheMissReason.DecisionRefused
-                : candidate.Similarity < query.SimilarityThreshold ? CacheMissReason.BelowThreshold
-                : null;
             if (refusal is null)
             {
                 return result with { Hit = candidate.ToHit(), RightProbability = probability };

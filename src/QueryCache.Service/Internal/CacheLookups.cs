@@ -97,12 +97,14 @@ internal sealed partial class CacheLookups(
             ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken)
             : null;
         Task<ReadOnlyMemory<float>>? embedding = null;
+        // The normalized question's hash: the exact-match key, and what the vector search skips withdrawn entries by.
+        byte[]? hash = null;
         if (query.Question is { } question)
         {
             Log.LookupText(logger, scope.TenantId, question);
+            hash = QueryText.Hash(question);
             if (_options.ExactMatch)
             {
-                var hash = QueryText.Hash(question);
                 if (tier.TryGetHit(scope, hash, out var remembered))
                 {
                     return (ExactHit(remembered, query), "memory");
@@ -133,7 +135,7 @@ internal sealed partial class CacheLookups(
         var vector = !query.Embedding.IsEmpty ? query.Embedding
             : await (embedding ?? embedder.EmbedAsync(query.Question!, cancellationToken)).ConfigureAwait(false);
         var learned = query.Question is null ? null : await decisions.ForTenantAsync(scope.TenantId, cancellationToken).ConfigureAwait(false);
-        var candidates = await CandidatesAsync(query, vector, learned is null ? 1 : _options.DecisionCandidates, primaryOnly, cancellationToken)
+        var candidates = await CandidatesAsync(query.Scope, vector, hash, learned is null ? 1 : _options.DecisionCandidates, primaryOnly, cancellationToken)
             .ConfigureAwait(false);
         var nearest = candidates.FirstOrDefault();
         var threshold = query.SimilarityThreshold ?? nearest?.Threshold;
@@ -150,16 +152,16 @@ internal sealed partial class CacheLookups(
     }
 
     /// <summary>The nearest entries, nearest first, without those withdrawn for the question; one row of settings when there are none.</summary>
-    private async Task<List<Nearest>> CandidatesAsync(CacheQuery query, ReadOnlyMemory<float> embedding, int k, bool primaryOnly,
+    private async Task<List<Nearest>> CandidatesAsync(CacheScope scope, ReadOnlyMemory<float> embedding, byte[]? hash, int k, bool primaryOnly,
         CancellationToken cancellationToken) =>
-        await ReadAsync(query.Scope, primaryOnly, async (connection, token) => (await connection.QueryAsync<Nearest>(new CommandDefinition(
+        await ReadAsync(scope, primaryOnly, async (connection, token) => (await connection.QueryAsync<Nearest>(new CommandDefinition(
             CacheStatements.Candidates, new
             {
                 Embedding = new Vector(embedding),
-                query.Scope.TenantId,
-                query.Scope.UserId,
+                scope.TenantId,
+                scope.UserId,
                 Model = _options.EmbeddingModel,
-                Hash = query.Question is { } question ? QueryText.Hash(question) : null,
+                Hash = hash,
                 K = k,
             }, cancellationToken: token)).ConfigureAwait(false)).ToList(), [], cancellationToken).ConfigureAwait(false);
 

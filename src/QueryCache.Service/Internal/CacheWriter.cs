@@ -46,7 +46,7 @@ internal sealed class CacheWriter(
     {
         ArgumentNullException.ThrowIfNull(entry);
         Check.Scope(entry.Scope);
-        Check.Asker(entry.AskedByUserId);
+        Check.OptionalIdentifier(entry.AskedByUserId, "user id");
         Check.Text(entry.QueryText, "question", QueryCacheSchema.MaxQueryTextLength);
         Check.Text(entry.Answer, "answer", QueryCacheSchema.MaxAnswerLength);
         Check.TimeToLive(entry.TimeToLive);
@@ -107,7 +107,7 @@ internal sealed class CacheWriter(
                     metrics.Sharing("pending");
                 }
 
-                await corroborator.CorroborateAsync(entry, embedding, cancellationToken).ConfigureAwait(false);
+                await corroborator.CorroborateAsync(entry, parameters.AskedBy, parameters.Hash, parameters.Embedding, cancellationToken).ConfigureAwait(false);
 
                 if (_options.BackgroundIndexing)
                 {

@@ -12,27 +12,18 @@ internal static class Check
     {
         ArgumentNullException.ThrowIfNull(scope, name);
         Identifier(scope.TenantId, "tenant id", name + ".TenantId");
-        if (scope.UserId is not null)
-        {
-            Identifier(scope.UserId, "user id", name + ".UserId");
-        }
-
+        OptionalIdentifier(scope.UserId, "user id", name + ".UserId");
         return scope;
     }
 
     public static string TenantId(string? tenantId, [CallerArgumentExpression(nameof(tenantId))] string name = "") =>
         Identifier(tenantId, "tenant id", name);
 
-    /// <summary>A tenant or user id: non-blank, at most <see cref="QueryCacheSchema.MaxScopeIdLength"/> characters, no NUL.</summary>
-    /// <summary>A query's asker: null (anonymous), or a user id.</summary>
-    public static void Asker(string? askedByUserId, [CallerArgumentExpression(nameof(askedByUserId))] string name = "")
-    {
-        if (askedByUserId is not null)
-        {
-            Identifier(askedByUserId, "user id", name);
-        }
-    }
+    /// <summary>An id that may be left out (a user for everyone, a tenant for every tenant): null, or an <see cref="Identifier"/>.</summary>
+    public static string? OptionalIdentifier(string? value, string what, [CallerArgumentExpression(nameof(value))] string name = "") =>
+        value is null ? null : Identifier(value, what, name);
 
+    /// <summary>A tenant or user id: non-blank, at most <see cref="QueryCacheSchema.MaxScopeIdLength"/> characters, no NUL.</summary>
     public static string Identifier(string? value, string what, [CallerArgumentExpression(nameof(value))] string name = "")
     {
         if (string.IsNullOrWhiteSpace(value))

@@ -20,9 +20,13 @@ internal sealed class SharingCorroborator(CacheDataSource database, FailOpenExec
 {
     private readonly QueryCacheOptions _options = options.Value;
 
-    public async Task CorroborateAsync(CacheEntry stored, ReadOnlyMemory<float> embedding, CancellationToken cancellationToken)
+    /// <summary>
+    /// After <paramref name="stored"/> was stored as asked by <paramref name="asker"/> (null: nobody to count), with its
+    /// question's <paramref name="hash"/> and <paramref name="embedding"/>.
+    /// </summary>
+    public async Task CorroborateAsync(CacheEntry stored, string? asker, byte[] hash, Vector embedding, CancellationToken cancellationToken)
     {
-        if ((stored.AskedByUserId ?? stored.Scope.UserId) is not { } asker)
+        if (asker is null)
         {
             return;
         }
@@ -35,11 +39,11 @@ internal sealed class SharingCorroborator(CacheDataSource database, FailOpenExec
                 using var connection = database.Primary.CreateConnection();
                 return (await connection.QueryAsync<Waiting>(new CommandDefinition(CacheStatements.PendingCandidates, new
                 {
-                    Embedding = new Vector(embedding),
+                    Embedding = embedding,
                     TenantId = tenantId,
                     UserId = asker,
                     Model = _options.EmbeddingModel,
-                    Hash = QueryText.Hash(stored.QueryText),
+                    Hash = hash,
                     K = _options.DecisionCandidates,
                 }, cancellationToken: ct)).ConfigureAwait(false)).ToList();
             }, [], cancellationToken).ConfigureAwait(false);
@@ -70,18 +74,14 @@ internal sealed class SharingCorroborator(CacheDataSource database, FailOpenExec
     }
 
     /// <summary>Whether the waiting entry would have answered the question, as a lookup decides (the verifier aside).</summary>
+    /// <remarks>The tenant's threshold applies under a learned decision too: no per-call threshold reaches a store.</remarks>
     private static bool WouldAnswer(QuestionText asked, Waiting candidate, DecisionStore.InForce? learned)
     {
-        if (candidate.Similarity < candidate.Threshold)
-        {
-            return false;
-        }
-
         var cached = QuestionText.Parse(candidate.QueryText);
-        var signals = LexicalGuard.Signals(asked, cached, candidate.ContrastTerms);
-        return (!candidate.GuardEnabled || LexicalGuard.FirstReason(signals) is null)
-               && (learned is null
-                   || learned.Decision.Model.Probability(DecisionFeatures.Of(asked, cached, candidate.Similarity, signals)) >= learned.Decision.Cutoff);
+        return learned is null
+            ? candidate.Similarity >= candidate.Threshold
+              && (!candidate.GuardEnabled || LexicalGuard.FirstReason(LexicalGuard.Signals(asked, cached, candidate.ContrastTerms)) is null)
+            : learned.Decision.Judge(asked, cached, candidate.Similarity, candidate.GuardEnabled, candidate.ContrastTerms, candidate.Threshold).Refusal is null;
     }
 
     private async Task<List<Waiting>> AgreeingAsync(string answer, List<Waiting> answering, CancellationToken cancellationToken)

@@ -29,10 +29,7 @@ internal sealed class BackfillRun(
     public Task<QueryCacheJobStatus> RunAsync(BackfillRequest request, IProgress<QueryCacheJobStatus>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.TenantId is not null)
-        {
-            Check.TenantId(request.TenantId);
-        }
+        Check.OptionalIdentifier(request.TenantId, "tenant id");
 
         embedder.EnsureAvailable();
         var filter = new BackfillRequest { TenantId = request.TenantId, Since = request.Since?.ToUniversalTime(), Until = request.Until?.ToUniversalTime() };
