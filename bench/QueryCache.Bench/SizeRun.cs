@@ -9,7 +9,7 @@ using QueryCache.Tests.Infrastructure;
 namespace QueryCache.Bench;
 
 internal sealed record BenchSettings(string Server, int Dimensions, int Queries, EmbeddingPrecision Precision, int EfSearch,
-    HitRecordingMode HitRecording, bool Vacuum, bool Keep, int? EfConstruction = null, int? M = null);
+    HitRecordingMode HitRecording, bool Vacuum, bool Keep, int? EfConstruction = null, int? M = null, bool TenantGraph = false);
 
 /// <summary>A done-when target and what this run measured for it.</summary>
 internal sealed record Check(string Target, bool Met, string Measured);
@@ -55,6 +55,11 @@ internal sealed partial class SizeRun
         await using (run.DataSource)
         await using (provider)
         {
+            if (settings.TenantGraph)
+            {
+                await run.BuildTenantGraphAsync(cache);
+            }
+
             await run.LookupsAsync(cache, exact);
             await run.StoresAsync();
             await run.EvictionAsync(cache);
@@ -90,6 +95,19 @@ internal sealed partial class SizeRun
         _figures["storage_toast_bytes_per_entry"] = storage.Toast / _size;
         _figures["storage_hnsw_bytes_per_entry"] = storage.Hnsw / _size;
         _figures["storage_btrees_bytes_per_entry"] = (storage.Indexes - storage.Hnsw) / _size;
+    }
+
+    /// <summary>The large tenant's own graph: its build time and size.</summary>
+    private async Task BuildTenantGraphAsync(QueryCacheService cache)
+    {
+        var tenant = _data.Tenants[Data.LargeTenant];
+        var build = Stopwatch.StartNew();
+        await cache.BuildTenantGraphAsync(tenant);
+        _figures["tenant_graph_build_s"] = Math.Round(build.Elapsed.TotalSeconds, 1);
+        await using var connection = await DataSource.OpenConnectionAsync();
+        _figures["storage_tenant_graph_bytes_per_tenant_entry"] = await connection.ExecuteScalarAsync<long>(
+            $"SELECT pg_relation_size(askwealth.{QueryCacheSchema.Functions.TenantGraph}(@Tenant)) / count(*) FROM {Embeddings} WHERE tenant_id = @Tenant",
+            new { Tenant = tenant });
     }
 
     private (ServiceProvider Provider, QueryCacheService Cache) CreateCache(bool backgroundIndexing, bool asynchronousCommit)

@@ -38,6 +38,7 @@ internal static class CliApp
             EvaluateCommand.Create(context),
             MessageTriggersCommand.Create(context),
             SecurityCommand.Create(context),
+            GraphCommand.Create(context),
             DecisionCommand.Create(context),
         };
 

@@ -46,6 +46,15 @@ public static partial class QueryCacheSchema
         /// <summary>The k nearest live entries of a scope, skipping those withdrawn for the question, with the settings in force.</summary>
         public const string Candidates = "query_cache_candidates";
 
+        /// <summary><c>query_cache_tenant_graph(tenant)</c>: the tenant's own HNSW graph (a partial index), if it has a valid one.</summary>
+        public const string TenantGraph = "query_cache_tenant_graph";
+
+        /// <summary>
+        /// <c>query_cache_tenant_graph_statement(tenant, build)</c>: the <c>CREATE INDEX CONCURRENTLY</c> (build) or
+        /// <c>DROP INDEX CONCURRENTLY</c> statement of the tenant's own graph, to run outside a transaction.
+        /// </summary>
+        public const string TenantGraphStatement = "query_cache_tenant_graph_statement";
+
         /// <summary><c>query_cache_lookup_exact(hash, tenant, user, model, record_hit)</c>: the entry whose normalized question has this hash.</summary>
         public const string LookupExact = "query_cache_lookup_exact";
 
@@ -134,6 +143,16 @@ public static partial class QueryCacheSchema
         /// every entry compared, instead of through the HNSW index.
         /// </summary>
         public const string ExactScanLimit = "querycache.exact_scan_limit";
+
+        /// <summary>
+        /// <c>querycache.tenant_graph_ef_search</c>: the candidate list of the walk through a tenant's own graph
+        /// (<see cref="Functions.TenantGraphStatement"/>). Every entry of that graph is the tenant's, so a shorter list
+        /// finds what the shared graph's filtered walk needs <see cref="EfSearch"/> for.
+        /// </summary>
+        public const string TenantGraphEfSearch = "querycache.tenant_graph_ef_search";
+
+        /// <summary>The default of <see cref="TenantGraphEfSearch"/>.</summary>
+        public const int DefaultTenantGraphEfSearch = 64;
 
         /// <summary>The default of <see cref="EfSearch"/>.</summary>
         public const int DefaultEfSearch = 100;

@@ -25,14 +25,16 @@ public sealed class QueryCacheService : IQueryCacheService
     private readonly LabelRecorder _labels;
     private readonly AuditRunner _audits;
     private readonly JobStateStore _jobStates;
+    private readonly IndexBuilds _indexBuilds;
     private readonly int _dimensions;
     // One single-flight table per kind of pipeline result: a chat response is not an answer's text.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Type, object> _flights = new();
 
     internal QueryCacheService(CacheLookups lookups, CacheWriter writer, CacheAdministration administration, HitRecorder hits,
         MissCoordinator misses, BackfillRun backfill, CleanupRun cleanup, DecisionStore decisions, LabelRecorder labels, AuditRunner audits,
-        JobStateStore jobStates, IOptions<QueryCacheOptions> options)
+        JobStateStore jobStates, IndexBuilds indexBuilds, IOptions<QueryCacheOptions> options)
     {
+        _indexBuilds = indexBuilds;
         _jobStates = jobStates;
         _decisions = decisions;
         _labels = labels;
@@ -147,6 +149,14 @@ public sealed class QueryCacheService : IQueryCacheService
     /// <inheritdoc />
     public Task<bool> ApproveSharingAsync(string tenantId, long entryId, CancellationToken cancellationToken = default) =>
         _administration.ApproveSharingAsync(tenantId, entryId, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<bool> BuildTenantGraphAsync(string tenantId, CancellationToken cancellationToken = default) =>
+        _indexBuilds.BuildTenantGraphAsync(tenantId, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<bool> DropTenantGraphAsync(string tenantId, CancellationToken cancellationToken = default) =>
+        _indexBuilds.DropTenantGraphAsync(tenantId, cancellationToken);
 
     /// <inheritdoc />
     public Task<int> InvalidateTenantAsync(string tenantId, CancellationToken cancellationToken = default) =>

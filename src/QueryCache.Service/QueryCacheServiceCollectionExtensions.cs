@@ -111,11 +111,13 @@ public static class QueryCacheServiceCollectionExtensions
         services.TryAddSingleton<BackfillEmbedder>();
         services.TryAddSingleton<BackfillRun>();
         services.TryAddSingleton<CleanupRun>();
+        services.TryAddSingleton<IndexBuilds>();
         // QueryCacheService is public and its collaborators internal, so its constructor is too: one factory for it.
         services.TryAddSingleton(sp => new QueryCacheService(sp.GetRequiredService<CacheLookups>(), sp.GetRequiredService<CacheWriter>(),
             sp.GetRequiredService<CacheAdministration>(), sp.GetRequiredService<HitRecorder>(), sp.GetRequiredService<MissCoordinator>(),
             sp.GetRequiredService<BackfillRun>(), sp.GetRequiredService<CleanupRun>(), sp.GetRequiredService<DecisionStore>(),
-            sp.GetRequiredService<LabelRecorder>(), sp.GetRequiredService<AuditRunner>(), sp.GetRequiredService<JobStateStore>(), sp.GetRequiredService<IOptions<QueryCacheOptions>>()));
+            sp.GetRequiredService<LabelRecorder>(), sp.GetRequiredService<AuditRunner>(), sp.GetRequiredService<JobStateStore>(), sp.GetRequiredService<IndexBuilds>(),
+            sp.GetRequiredService<IOptions<QueryCacheOptions>>()));
         services.TryAddSingleton<IQueryCacheService>(sp => sp.GetRequiredService<QueryCacheService>());
         return services;
     }

@@ -202,7 +202,7 @@ public sealed class CleanupAndSchedulingTests(DatabaseFixture database) : Databa
     }
 
     [Fact]
-    public async Task A_large_eviction_rebuilds_the_hnsw_index_before_vacuuming_and_a_small_one_only_vacuums()
+    public async Task A_large_eviction_rebuilds_the_hnsw_graphs_before_vacuuming_and_a_small_one_only_vacuums()
     {
         await using var provider = Database.BuildServices(services: s => s.Configure<QueryCacheJobOptions>(o =>
         {
@@ -214,6 +214,8 @@ public sealed class CleanupAndSchedulingTests(DatabaseFixture database) : Databa
             Enumerable.Range(0, 100).Select(i => new SeedEntry("t", null, Vectors.Random(_rng), $"q{i}")));
         await using var connection = await OpenAsync();
         const string IndexOid = "SELECT 'askwealth.ix_query_cache_embeddings_embedding_hnsw'::regclass::oid::bigint";
+        const string TenantGraphOid = "SELECT askwealth.query_cache_tenant_graph('t')::oid::bigint";
+        Assert.True(await cache.BuildTenantGraphAsync("t"));
         // What an interrupted rebuild leaves behind: an invalid index beside the real one.
         await connection.ExecuteAsync("""
             CREATE INDEX ix_query_cache_embeddings_embedding_hnsw_ccnew ON askwealth.query_cache_embeddings (id);
@@ -222,14 +224,17 @@ public sealed class CleanupAndSchedulingTests(DatabaseFixture database) : Databa
 
         // 1 of 100 (1%, under 5%): VACUUM repairs the graph, the index stays the same.
         var before = await connection.ExecuteScalarAsync<long>(IndexOid);
+        var graphBefore = await connection.ExecuteScalarAsync<long>(TenantGraphOid);
         await cache.UpdateConfigAsync(new CacheConfigUpdate { MaxCacheEntries = 99 });
         Assert.Equal(1, (await cache.CleanupAsync()).Processed);
         Assert.Equal(before, await connection.ExecuteScalarAsync<long>(IndexOid));
+        Assert.Equal(graphBefore, await connection.ExecuteScalarAsync<long>(TenantGraphOid));
 
-        // 49 of 99: the index is built anew (a new relation under the same name), the leftover is gone, lookups still work.
+        // 49 of 99: both graphs are built anew (a new relation under the same name), the leftover is gone, lookups still work.
         await cache.UpdateConfigAsync(new CacheConfigUpdate { MaxCacheEntries = 50 });
         Assert.Equal(49, (await cache.CleanupAsync()).Processed);
         Assert.NotEqual(before, await connection.ExecuteScalarAsync<long>(IndexOid));
+        Assert.NotEqual(graphBefore, await connection.ExecuteScalarAsync<long>(TenantGraphOid));
         Assert.Equal(0, await connection.ExecuteScalarAsync<long>(
             "SELECT count(*) FROM pg_class WHERE relname LIKE 'ix_query_cache_embeddings_embedding_hnsw_ccnew%'"));
         Assert.True(await connection.ExecuteScalarAsync<bool>("""

@@ -279,15 +279,26 @@ internal static partial class CacheStatements
     /// <summary>Live entries, all tenants and models.</summary>
     public const string CountEntries = ForAllTenants + $"SELECT coalesce(sum({T.Entries}), 0)::bigint FROM {Schema}.{T.Table}";
 
-    /// <summary>Builds the HNSW graph anew from the live entries, beside the old one, then swaps them.</summary>
-    public const string ReindexVectorIndex = $"REINDEX INDEX CONCURRENTLY {Schema}.{E.VectorIndex}";
+    /// <summary>The statements that build every valid HNSW graph (the shared one, the tenants' own) anew from the live entries, each beside the old one, then swap them.</summary>
+    public const string ReindexGraphs = $"""
+        SELECT format('REINDEX INDEX CONCURRENTLY {Schema}.%I', c.relname)
+        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+        WHERE i.indrelid = '{Embeddings}'::regclass AND a.amname = 'hnsw' AND i.indisvalid
+        ORDER BY c.relname
+        """;
 
-    /// <summary>The statements that drop what an interrupted rebuild left behind (an invalid <c>_ccnew</c> index).</summary>
+    /// <summary>The statements that drop what an interrupted rebuild left behind (an invalid <c>_ccnew</c> graph).</summary>
     public const string DropInterruptedRebuilds = $"""
         SELECT format('DROP INDEX CONCURRENTLY IF EXISTS {Schema}.%I', c.relname)
         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-        WHERE i.indrelid = '{Embeddings}'::regclass AND NOT i.indisvalid AND c.relname LIKE '{E.VectorIndex}_ccnew%'
+        WHERE i.indrelid = '{Embeddings}'::regclass AND NOT i.indisvalid AND c.relname LIKE '%ccnew%'
         """;
+
+    /// <summary>Whether the tenant has a valid graph of its own.</summary>
+    public const string HasTenantGraph = $"SELECT {Schema}.{F.TenantGraph}(@TenantId) IS NOT NULL";
+
+    /// <summary>The statement that builds (@Build) or drops the tenant's own graph.</summary>
+    public const string TenantGraphStatement = $"SELECT {Schema}.{F.TenantGraphStatement}(@TenantId, @Build)";
 
     public const string SetMaintenanceMemory = "SELECT set_config('maintenance_work_mem', @Memory, false)";
 

@@ -62,8 +62,11 @@ internal static partial class Log
     [LoggerMessage(1110, LogLevel.Information, "Cleanup deleted {Deleted} cache entries.")]
     public static partial void CleanupFinished(ILogger logger, long deleted);
 
-    [LoggerMessage(1111, LogLevel.Information, "Cleanup rebuilt the HNSW index in {Seconds:0.0} s, which is cheaper than VACUUM's repair after a large deletion.")]
+    [LoggerMessage(1111, LogLevel.Information, "Cleanup rebuilt the HNSW graphs in {Seconds:0.0} s, which is cheaper than VACUUM's repair after a large deletion.")]
     public static partial void IndexRebuilt(ILogger logger, double seconds);
+
+    [LoggerMessage(1112, LogLevel.Information, "Built tenant {TenantId}'s own HNSW graph in {Seconds:0.0} s.")]
+    public static partial void TenantGraphBuilt(ILogger logger, string tenantId, double seconds);
 
     [LoggerMessage(1120, LogLevel.Error, "The {Job} job failed.")]
     public static partial void JobFailed(ILogger logger, Exception exception, string job);

@@ -8,11 +8,11 @@ namespace QueryCache.Jobs;
 /// <summary>
 /// Indexes entries a store left unindexed (an instance that stopped before its background pass), then deletes expired
 /// entries and the least recently used over each tenant's cap and the global cap, in batches of
-/// <see cref="QueryCacheJobOptions.CleanupBatchSize"/>, and the embedding cache's expired vectors; after a large deletion vacuums, rebuilding the HNSW index first
+/// <see cref="QueryCacheJobOptions.CleanupBatchSize"/>, and the embedding cache's expired vectors; after a large deletion vacuums, rebuilding the HNSW graphs first
 /// when that is cheaper than VACUUM's repair of the graph; last, refits the learned decisions that have new labels. The run's
 /// <see cref="QueryCacheJobStatus.Processed"/> is the number of entries deleted, also when it is interrupted.
 /// </summary>
-internal sealed class CleanupRun(JobRunner runner, DecisionStore decisions, QueryCacheMetrics metrics, IOptions<QueryCacheJobOptions> options,
+internal sealed class CleanupRun(JobRunner runner, DecisionStore decisions, IndexBuilds indexBuilds, QueryCacheMetrics metrics, IOptions<QueryCacheJobOptions> options,
     TimeProvider timeProvider, ILogger<CleanupRun> logger)
 {
     private readonly QueryCacheJobOptions _options = options.Value;
@@ -60,7 +60,7 @@ internal sealed class CleanupRun(JobRunner runner, DecisionStore decisions, Quer
             {
                 if (_options.ReindexAfterDeletedFraction > 0 && run.Status.Processed >= _options.ReindexAfterDeletedFraction * entriesBefore)
                 {
-                    await RebuildIndexAsync(run.Connection, ct).ConfigureAwait(false);
+                    await indexBuilds.RebuildGraphsAsync(run.Connection, ct).ConfigureAwait(false);
                 }
 
                 await run.Connection.ExecuteAsync(new CommandDefinition(CacheStatements.Vacuum, commandTimeout: 0, cancellationToken: ct))
@@ -71,35 +71,4 @@ internal sealed class CleanupRun(JobRunner runner, DecisionStore decisions, Quer
             await decisions.RefitStaleAsync(ct).ConfigureAwait(false);
             Log.CleanupFinished(logger, run.Status.Processed);
         }, cancellationToken);
-
-    private async Task RebuildIndexAsync(Npgsql.NpgsqlConnection connection, CancellationToken ct)
-    {
-        foreach (var drop in await connection.QueryAsync<string>(new CommandDefinition(CacheStatements.DropInterruptedRebuilds,
-                     cancellationToken: ct)).ConfigureAwait(false))
-        {
-            await connection.ExecuteAsync(new CommandDefinition(drop, commandTimeout: 0, cancellationToken: ct)).ConfigureAwait(false);
-        }
-
-        if (!string.IsNullOrWhiteSpace(_options.IndexBuildMemory))
-        {
-            await connection.ExecuteAsync(new CommandDefinition(CacheStatements.SetMaintenanceMemory, new { Memory = _options.IndexBuildMemory },
-                cancellationToken: ct)).ConfigureAwait(false);
-        }
-
-        try
-        {
-            var started = timeProvider.GetTimestamp();
-            await connection.ExecuteAsync(new CommandDefinition(CacheStatements.ReindexVectorIndex, commandTimeout: 0, cancellationToken: ct))
-                .ConfigureAwait(false);
-            Log.IndexRebuilt(logger, timeProvider.GetElapsedTime(started).TotalSeconds);
-        }
-        finally
-        {
-            // The connection goes back to the pool without a reset: leave no session setting behind.
-            if (connection.FullState == System.Data.ConnectionState.Open)
-            {
-                await connection.ExecuteAsync(CacheStatements.ResetMaintenanceMemory).ConfigureAwait(false);
-            }
-        }
-    }
 }

@@ -46,7 +46,7 @@ public sealed class DatabaseFixture : IAsyncLifetime
         });
     }
 
-    /// <summary>Empties the cache and the app's messages and puts the config back to the seeded defaults.</summary>
+    /// <summary>Empties the cache and the app's messages, drops the tenants' own graphs and puts the config back to the seeded defaults.</summary>
     public async Task ResetAsync()
     {
         await using var connection = new NpgsqlConnection(ConnectionString);
@@ -58,6 +58,14 @@ public sealed class DatabaseFixture : IAsyncLifetime
             SET similarity_threshold = 0.85, cache_enabled = true, max_cache_entries = 5000, default_ttl = NULL,
                 guard_enabled = true, contrast_terms = @Terms, share_after_askers = 1
             WHERE tenant_id IS NULL;
+            DO $$
+            DECLARE
+                v_index text;
+            BEGIN
+                FOR v_index IN SELECT relname FROM pg_class WHERE relname LIKE 'ix_query_cache_graph_%' LOOP
+                    EXECUTE format('DROP INDEX askwealth.%I', v_index);
+                END LOOP;
+            END $$;
             """, new { Terms = SampleContrastTerms.Wealth.ToArray() });
     }
 

@@ -1,0 +1,34 @@
+using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace QueryCache.Cli.Commands;
+
+/// <summary><c>querycache graph build|drop TENANT</c>: a tenant's own HNSW graph, for a tenant with a large share of the entries.</summary>
+internal static class GraphCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var build = Subcommand("build", "Build the tenant's own graph (CREATE INDEX CONCURRENTLY: lookups and stores go on; minutes per 100,000 entries).",
+            async (cache, tenant, ct) => await cache.BuildTenantGraphAsync(tenant, ct)
+                ? $"built: tenant '{tenant}''s lookups walk its own graph."
+                : $"tenant '{tenant}' already has its own graph.");
+        var drop = Subcommand("drop", "Drop the tenant's own graph; its lookups walk the shared graph again.",
+            async (cache, tenant, ct) => await cache.DropTenantGraphAsync(tenant, ct)
+                ? $"dropped: tenant '{tenant}''s lookups walk the shared graph."
+                : $"tenant '{tenant}' had no graph of its own.");
+        return new Command("graph", "A tenant's own HNSW graph: its lookups keep their decisions at a shorter walk (see docs/performance.md).") { build, drop };
+
+        Command Subcommand(string name, string description, Func<QueryCacheService, string, CancellationToken, Task<string>> act)
+        {
+            var tenant = new Argument<string>("tenant") { Description = "The tenant id" };
+            var command = new Command(name, description) { tenant };
+            command.SetAction(async (parse, ct) =>
+            {
+                await using var services = await context.ServicesAsync(parse, ct);
+                await context.Output.WriteLineAsync(await act(services.GetRequiredService<QueryCacheService>(), parse.GetValue(tenant)!, ct));
+                return CliApp.Ok;
+            });
+            return command;
+        }
+    }
+}

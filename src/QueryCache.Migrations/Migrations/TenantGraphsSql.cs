@@ -1,0 +1,192 @@
+using QueryCache.Data;
+
+namespace QueryCache.Migrations.Migrations;
+
+/// <summary>
+/// The SQL of migration TenantGraphs: a tenant can have an HNSW graph of its own (a partial index of its entries), which
+/// its lookups walk unfiltered, so a tenant holding a large share of the table keeps its decisions at a short walk
+/// instead of a long filtered one through the shared graph.
+/// </summary>
+internal static class TenantGraphsSql
+{
+    public static string Up(EmbeddingColumn column) => FastLookupsSql.Fill(Functions + "\n\n" + Candidates, column);
+
+    public static string Down(EmbeddingColumn column) => $"""
+        DO $do$
+        DECLARE
+            v_index text;
+        BEGIN
+            FOR v_index IN SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                           WHERE i.indrelid = 'askwealth.query_cache_embeddings'::regclass AND c.relname LIKE 'ix_query_cache_graph_%'
+            LOOP
+                EXECUTE format('DROP INDEX askwealth.%I', v_index);
+            END LOOP;
+        END $do$;
+        DROP FUNCTION askwealth.query_cache_tenant_graph_statement(text, boolean);
+        {LearnedDecisionsSql.Up(column)}
+        DROP FUNCTION askwealth.query_cache_tenant_graph(text);
+        """;
+
+    private const string Functions = """
+        -- The tenant's own graph, if it has a valid one: a partial HNSW index of its indexed entries, named after a digest
+        -- of the tenant id (an id is any text; an index name is at most 63 bytes).
+        CREATE FUNCTION askwealth.query_cache_tenant_graph(p_tenant_id text)
+        RETURNS regclass LANGUAGE sql STABLE AS $fn$
+            SELECT i.indexrelid::regclass FROM pg_index i
+            WHERE i.indexrelid = to_regclass('askwealth.ix_query_cache_graph_' || left(md5(p_tenant_id), 24)) AND i.indisvalid
+        $fn$;
+
+        -- The statement that builds (p_build) or drops the tenant's own graph, for a session outside a transaction: both run
+        -- CONCURRENTLY, so lookups and stores go on. The graph is built with the shared graph's operator class and settings.
+        -- The tenant id is in the index's predicate, which takes no parameters: it is quoted as a literal (%L).
+        CREATE FUNCTION askwealth.query_cache_tenant_graph_statement(p_tenant_id text, p_build boolean)
+        RETURNS text LANGUAGE plpgsql STABLE AS $fn$
+        DECLARE
+            v_name text := 'ix_query_cache_graph_' || left(md5(p_tenant_id), 24);
+            v_statement text;
+        BEGIN
+            IF p_tenant_id IS NULL OR p_tenant_id = '' THEN
+                RAISE EXCEPTION 'query cache: tenant_id is empty'
+                    USING ERRCODE = '22023', HINT = 'Name the tenant whose graph to build or drop.';
+            END IF;
+            IF NOT p_build THEN
+                RETURN format('DROP INDEX CONCURRENTLY IF EXISTS askwealth.%I', v_name);
+            END IF;
+            IF NOT EXISTS (SELECT 1 FROM askwealth.query_cache_tenant_sizes s WHERE s.tenant_id = p_tenant_id AND s.entries > 0)
+               AND NOT EXISTS (SELECT 1 FROM askwealth.query_cache_config c WHERE c.tenant_id = p_tenant_id) THEN
+                RAISE EXCEPTION 'query cache: tenant "%" has no entries and no settings', p_tenant_id
+                    USING ERRCODE = '22023', HINT = 'Check the tenant id; a graph of its own pays off for a tenant with a large share of the entries.';
+            END IF;
+            SELECT format('CREATE INDEX CONCURRENTLY %I ON askwealth.query_cache_embeddings USING hnsw (embedding %I) WITH (%s) WHERE tenant_id = %L AND indexed',
+                          v_name, o.opcname, array_to_string(c.reloptions, ', '), p_tenant_id)
+            INTO v_statement
+            FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_opclass o ON o.oid = i.indclass[0]
+            WHERE i.indexrelid = 'askwealth.ix_query_cache_embeddings_embedding_hnsw'::regclass;
+            RETURN v_statement;
+        END $fn$;
+        """;
+
+    private const string Candidates = """
+        -- Up to p_k nearest live entries of the tenant (shared, or private to p_user_id) and embedding model, nearest
+        -- first, whatever their similarity, leaving out entries reported wrong for this question (p_query_hash, the
+        -- SHA-256 of the normalized question; NULL: none left out). Every row carries the settings in force; with no entry
+        -- (or the cache disabled) one row whose entry columns are NULL. A small tenant is scanned exactly; a larger one
+        -- walks its own graph if it has one (querycache.tenant_graph_ef_search), else the shared graph
+        -- (querycache.ef_search), iteratively where the filter could empty the walk; plus the entries not yet indexed.
+        -- The walk is planned per call with the tenant as a constant, which is what lets the planner pick the tenant's
+        -- partial index. Reads only: it runs on a standby.
+        CREATE OR REPLACE FUNCTION askwealth.query_cache_candidates(
+            p_embedding vector, p_tenant_id text, p_user_id text, p_embedding_model text, p_query_hash bytea, p_k integer)
+        RETURNS TABLE (entry_id bigint, query_text text, answer text, similarity double precision, user_message_id uuid,
+                       assistant_message_id uuid, similarity_threshold double precision, cache_enabled boolean,
+                       guard_enabled boolean, contrast_terms text[])
+        LANGUAGE plpgsql STABLE
+        SET jit = off
+        SET enable_seqscan = off
+        SET enable_sort = off
+        SET hnsw.iterative_scan = 'off'
+        SET hnsw.ef_search = {ef_search}
+        AS $fn$
+        DECLARE
+            v_query {column};
+            v_entries bigint;
+            v_graph_rows real;
+            v_own_graph boolean;
+            v_share double precision;
+            v_threshold double precision;
+            v_enabled boolean;
+            v_guard boolean;
+            v_terms text[];
+            v_ef_search text;
+        BEGIN
+            PERFORM askwealth.query_cache_check_scope(p_tenant_id, p_embedding_model);
+            IF p_embedding IS NULL OR vector_dims(p_embedding) <> {dimensions} THEN
+                RAISE EXCEPTION 'query cache: the embedding has % dimensions, the cache stores {dimensions}', vector_dims(p_embedding)
+                    USING ERRCODE = '22023', HINT = 'Embed with the model the cache was created for, or migrate with QUERYCACHE_DIMENSIONS set to your model''s size.';
+            END IF;
+            IF vector_norm(p_embedding) = 0 THEN
+                RAISE EXCEPTION 'query cache: the embedding is all zeros and has no direction to compare'
+                    USING ERRCODE = '22023', HINT = 'Pass the embedding your model returned for the question.';
+            END IF;
+            IF p_k IS NULL OR p_k NOT BETWEEN 1 AND 100 THEN
+                RAISE EXCEPTION 'query cache: % candidates asked for; ask for 1 to 100', p_k USING ERRCODE = '22023';
+            END IF;
+            v_query := p_embedding::{column};
+
+            SELECT c.similarity_threshold, c.cache_enabled, c.guard_enabled, c.contrast_terms,
+                   (SELECT s.entries FROM askwealth.query_cache_tenant_sizes s
+                    WHERE s.tenant_id = p_tenant_id AND s.embedding_model = p_embedding_model),
+                   askwealth.query_cache_tenant_graph(p_tenant_id) IS NOT NULL
+            INTO v_threshold, v_enabled, v_guard, v_terms, v_entries, v_own_graph
+            FROM askwealth.query_cache_effective_config(p_tenant_id) c;
+            IF coalesce(v_enabled, false) AND coalesce(v_entries, 0) > 0 THEN
+                IF v_entries <= coalesce(nullif(current_setting('querycache.exact_scan_limit', true), '')::bigint, {exact_scan_limit}) THEN
+                    RETURN QUERY
+                    SELECT e.id, e.query_text, e.answer, 1 - (e.embedding <=> v_query), e.user_message_id, e.assistant_message_id,
+                           v_threshold, v_enabled, v_guard, v_terms
+                    FROM askwealth.query_cache_embeddings e
+                    WHERE e.tenant_id = p_tenant_id
+                      AND e.embedding_model = p_embedding_model
+                      AND (e.user_id IS NULL OR e.user_id = p_user_id)
+                      AND (e.expires_at IS NULL OR e.expires_at > now())
+                      AND NOT EXISTS (SELECT 1 FROM askwealth.query_cache_withdrawn w
+                                      WHERE w.tenant_id = p_tenant_id AND w.query_hash = p_query_hash AND w.entry_id = e.id)
+                    ORDER BY (e.embedding <=> v_query) + 0
+                    LIMIT p_k;
+                ELSE
+                    IF v_own_graph THEN
+                        v_ef_search := coalesce(nullif(current_setting('querycache.tenant_graph_ef_search', true), ''), '{tenant_graph_ef_search}');
+                        SELECT sum(s.entries) INTO v_graph_rows FROM askwealth.query_cache_tenant_sizes s WHERE s.tenant_id = p_tenant_id;
+                    ELSE
+                        v_ef_search := nullif(current_setting('querycache.ef_search', true), '');
+                        SELECT t.reltuples INTO v_graph_rows FROM pg_class t WHERE t.oid = 'askwealth.query_cache_embeddings'::regclass;
+                    END IF;
+                    IF v_ef_search IS NOT NULL THEN
+                        v_ef_search := set_config('hnsw.ef_search', v_ef_search, true);
+                    END IF;
+                    -- The share of the graph the filter keeps: walking ef candidates, about ef × share survive it.
+                    v_share := CASE WHEN v_graph_rows > 0 THEN v_entries / v_graph_rows END;
+                    IF v_share IS NULL OR (v_share < 1 AND current_setting('hnsw.ef_search')::int * ln(1 - v_share) > -27.6) THEN
+                        v_ef_search := set_config('hnsw.iterative_scan', 'relaxed_order', true);
+                    END IF;
+                    RETURN QUERY EXECUTE $walk$
+                    SELECT n.id, n.query_text, n.answer, 1 - n.distance, n.user_message_id, n.assistant_message_id, $7, $8, $9, $10
+                    FROM ((SELECT e.id, e.query_text, e.answer, e.user_message_id, e.assistant_message_id, e.embedding <=> $1 AS distance
+                           FROM askwealth.query_cache_embeddings e
+                           WHERE e.tenant_id = $2
+                             AND e.embedding_model = $3
+                             AND e.indexed
+                             AND (e.user_id IS NULL OR e.user_id = $4)
+                             AND (e.expires_at IS NULL OR e.expires_at > now())
+                             AND NOT EXISTS (SELECT 1 FROM askwealth.query_cache_withdrawn w
+                                             WHERE w.tenant_id = $2 AND w.query_hash = $5 AND w.entry_id = e.id)
+                           ORDER BY e.embedding <=> $1
+                           LIMIT $6)
+                          UNION ALL
+                          (SELECT e.id, e.query_text, e.answer, e.user_message_id, e.assistant_message_id, (e.embedding <=> $1) + 0
+                           FROM askwealth.query_cache_embeddings e
+                           WHERE e.tenant_id = $2
+                             AND e.embedding_model = $3
+                             AND NOT e.indexed
+                             AND (e.user_id IS NULL OR e.user_id = $4)
+                             AND (e.expires_at IS NULL OR e.expires_at > now())
+                             AND NOT EXISTS (SELECT 1 FROM askwealth.query_cache_withdrawn w
+                                             WHERE w.tenant_id = $2 AND w.query_hash = $5 AND w.entry_id = e.id)
+                           ORDER BY 6
+                           LIMIT $6)) n
+                    ORDER BY n.distance
+                    LIMIT $6
+                    $walk$ USING v_query, p_tenant_id, p_embedding_model, p_user_id, p_query_hash, p_k, v_threshold, v_enabled, v_guard, v_terms;
+                END IF;
+                IF FOUND THEN
+                    RETURN;
+                END IF;
+            END IF;
+            similarity_threshold := v_threshold;
+            cache_enabled := v_enabled;
+            guard_enabled := v_guard;
+            contrast_terms := v_terms;
+            RETURN NEXT;
+        END $fn$;
+        """;
+}
