@@ -214,6 +214,17 @@ public sealed class CliTests(DatabaseFixture database) : DatabaseTest(database)
         Assert.Equal(0, (await CliAsync("security", "rls", "disable")).ExitCode);
         Assert.Equal(3, await CountEntriesAsync());
 
+        // A tenant's own graph, built and dropped; an unknown tenant is refused with the reason.
+        Assert.Contains("walk its own graph", (await CliAsync("graph", "build", "acme")).Output);
+        Assert.Contains("already has its own graph", (await CliAsync("graph", "build", "acme")).Output);
+        Assert.Equal(1, await TestData.ScalarAsync(Database.ConnectionString,
+            "SELECT count(*) FROM pg_class WHERE oid = askwealth.query_cache_tenant_graph('acme')"));
+        var unknown = await CliAsync("graph", "build", "nobody");
+        Assert.NotEqual(0, unknown.ExitCode);
+        Assert.Contains("has no entries and no settings", unknown.Error);
+        Assert.Contains("walk the shared graph", (await CliAsync("graph", "drop", "acme")).Output);
+        Assert.Contains("had no graph of its own", (await CliAsync("graph", "drop", "acme")).Output);
+
         var cleanup = await CliAsync("cleanup");
         Assert.Equal(0, cleanup.ExitCode);
         Assert.Contains("1 entries deleted", cleanup.Output);

@@ -10,11 +10,11 @@ internal static class GraphCommand
     {
         var build = Subcommand("build", "Build the tenant's own graph (CREATE INDEX CONCURRENTLY: lookups and stores go on; minutes per 100,000 entries).",
             async (cache, tenant, ct) => await cache.BuildTenantGraphAsync(tenant, ct)
-                ? $"built: tenant '{tenant}''s lookups walk its own graph."
+                ? $"built: the lookups of tenant '{tenant}' walk its own graph."
                 : $"tenant '{tenant}' already has its own graph.");
         var drop = Subcommand("drop", "Drop the tenant's own graph; its lookups walk the shared graph again.",
             async (cache, tenant, ct) => await cache.DropTenantGraphAsync(tenant, ct)
-                ? $"dropped: tenant '{tenant}''s lookups walk the shared graph."
+                ? $"dropped: the lookups of tenant '{tenant}' walk the shared graph."
                 : $"tenant '{tenant}' had no graph of its own.");
         return new Command("graph", "A tenant's own HNSW graph: its lookups keep their decisions at a shorter walk (see docs/performance.md).") { build, drop };
 

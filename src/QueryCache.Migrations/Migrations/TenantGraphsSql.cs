@@ -116,7 +116,9 @@ internal static class TenantGraphsSql
             SELECT c.similarity_threshold, c.cache_enabled, c.guard_enabled, c.contrast_terms,
                    (SELECT s.entries FROM askwealth.query_cache_tenant_sizes s
                     WHERE s.tenant_id = p_tenant_id AND s.embedding_model = p_embedding_model),
-                   askwealth.query_cache_tenant_graph(p_tenant_id) IS NOT NULL
+                   -- query_cache_tenant_graph's test, inlined: a SQL function with a FROM is planned at every call.
+                   coalesce((SELECT i.indisvalid FROM pg_index i
+                             WHERE i.indexrelid = to_regclass('askwealth.ix_query_cache_graph_' || left(md5(p_tenant_id), 24))), false)
             INTO v_threshold, v_enabled, v_guard, v_terms, v_entries, v_own_graph
             FROM askwealth.query_cache_effective_config(p_tenant_id) c;
             IF coalesce(v_enabled, false) AND coalesce(v_entries, 0) > 0 THEN
