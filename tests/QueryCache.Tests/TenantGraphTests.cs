@@ -52,6 +52,17 @@ public sealed class TenantGraphTests(DatabaseFixture database) : DatabaseTest(da
         await connection.ExecuteAsync("SELECT pg_stat_clear_snapshot()");
         Assert.True(await connection.ExecuteScalarAsync<long>(GraphScans) >= scansBefore + 2, "the tenant's lookups did not walk its own graph");
 
+        // An entry reported wrong for this question is left out of the walk, for this question only.
+        const string Nearest = "SELECT query_text FROM askwealth.query_cache_candidates(@Embedding, 'big', 'u1', @Model, sha256('the question'), 3)";
+        var nearest = new { Embedding = new Vector(question), Model = DatabaseFixture.EmbeddingModel };
+        Assert.Equal("mine", await connection.ExecuteScalarAsync<string>(Nearest, nearest));
+        await connection.ExecuteAsync("""
+            INSERT INTO askwealth.query_cache_withdrawn (tenant_id, query_hash, entry_id)
+            SELECT 'big', sha256('the question'), id FROM askwealth.query_cache_embeddings WHERE query_text = 'mine'
+            """);
+        Assert.NotEqual("mine", await connection.ExecuteScalarAsync<string>(Nearest, nearest));
+        Assert.Equal("mine", await LookupAsync("big", "u1"));
+
         // An entry not yet indexed is in no graph: found beside the walk, then through the graph once indexed.
         await connection.ExecuteAsync("""
             INSERT INTO askwealth.query_cache_embeddings (tenant_id, query_text, query_hash, answer, embedding, embedding_model, indexed)
