@@ -2238,7 +2238,7 @@ BEGIN
                 v_withdrawn := coalesce(v_withdrawn, '{}');
                 IF v_own_graph THEN
                     EXECUTE $walk$
-                        SELECT array_agg(n.id ORDER BY n.distance), array_agg(n.distance ORDER BY n.distance)
+                        SELECT array_agg(n.id), array_agg(n.distance)
                         FROM (SELECT e.id, e.embedding <=> $1 AS distance
                               FROM askwealth.query_cache_embeddings e
                               WHERE e.tenant_id = $2
@@ -2252,7 +2252,7 @@ BEGIN
                     $walk$ INTO v_walked_ids, v_walked_distances
                     USING v_query, p_tenant_id, p_embedding_model, p_user_id, v_withdrawn, p_k;
                 ELSE
-                        SELECT array_agg(n.id ORDER BY n.distance), array_agg(n.distance ORDER BY n.distance)
+                        SELECT array_agg(n.id), array_agg(n.distance)
                         FROM (SELECT e.id, e.embedding <=> v_query AS distance
                               FROM askwealth.query_cache_embeddings e
                               WHERE e.tenant_id = p_tenant_id

@@ -14,9 +14,12 @@ internal static class TenantGraphsSql
         .Replace("{shared_graph_walk}", Walk("v_query", "p_tenant_id", "p_embedding_model", "p_user_id", "v_withdrawn", "p_k"), StringComparison.Ordinal),
         column);
 
-    /// <summary>The walk's one text, with its values as the function's variables (a kept plan) or as parameters (EXECUTE).</summary>
+    /// <summary>
+    /// The walk's one text, with its values as the function's variables (a kept plan) or as parameters (EXECUTE). Its rows
+    /// are ordered where they are merged, so the arrays need no order of their own.
+    /// </summary>
     private static string Walk(string query, string tenant, string model, string user, string withdrawn, string k) => $"""
-                            SELECT array_agg(n.id ORDER BY n.distance), array_agg(n.distance ORDER BY n.distance)
+                            SELECT array_agg(n.id), array_agg(n.distance)
                             FROM (SELECT e.id, e.embedding <=> {query} AS distance
                                   FROM askwealth.query_cache_embeddings e
                                   WHERE e.tenant_id = {tenant}
