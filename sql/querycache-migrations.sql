@@ -2144,8 +2144,8 @@ BEGIN
     -- first, whatever their similarity, leaving out entries reported wrong for this question (p_query_hash, the
     -- SHA-256 of the normalized question; NULL: none left out). Every row carries the settings in force; with no entry
     -- (or the cache disabled) one row whose entry columns are NULL. A small tenant is scanned exactly; a larger one
-    -- walks its own graph if it has one (querycache.tenant_graph_ef_search), else the shared graph
-    -- (querycache.ef_search), iteratively where the filter could empty the walk; plus the entries not yet indexed.
+    -- walks its own graph if it has one, else the shared graph (both at querycache.ef_search), iteratively where the
+    -- filter could empty the walk; plus the entries not yet indexed.
     -- The walk of a tenant's own graph is planned per call with the tenant as a constant, which is what lets the
     -- planner pick the tenant's partial index. Reads only: it runs on a standby.
     CREATE OR REPLACE FUNCTION askwealth.query_cache_candidates(
@@ -2213,12 +2213,11 @@ BEGIN
                 LIMIT p_k;
             ELSE
                 IF v_own_graph THEN
-                    v_ef_search := coalesce(nullif(current_setting('querycache.tenant_graph_ef_search', true), ''), '64');
                     SELECT sum(s.entries) INTO v_graph_rows FROM askwealth.query_cache_tenant_sizes s WHERE s.tenant_id = p_tenant_id;
                 ELSE
-                    v_ef_search := nullif(current_setting('querycache.ef_search', true), '');
                     SELECT t.reltuples INTO v_graph_rows FROM pg_class t WHERE t.oid = 'askwealth.query_cache_embeddings'::regclass;
                 END IF;
+                v_ef_search := nullif(current_setting('querycache.ef_search', true), '');
                 IF v_ef_search IS NOT NULL THEN
                     v_ef_search := set_config('hnsw.ef_search', v_ef_search, true);
                 END IF;

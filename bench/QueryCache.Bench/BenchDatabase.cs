@@ -17,7 +17,7 @@ internal static class BenchDatabase
     public const string Embeddings = "askwealth.query_cache_embeddings";
     public const string VectorIndex = "askwealth." + QueryCacheSchema.Embeddings.VectorIndex;
 
-    /// <summary>Database <paramref name="name"/> created afresh and migrated; its connection string carries the run's ef_search (for either graph).</summary>
+    /// <summary>Database <paramref name="name"/> created afresh and migrated; its connection string carries the run's ef_search.</summary>
     public static async Task<string> CreateAsync(BenchSettings settings, string name)
     {
         await DropAsync(settings, name);
@@ -29,7 +29,7 @@ internal static class BenchDatabase
         var connectionString = new NpgsqlConnectionStringBuilder(settings.Server)
         {
             Database = name,
-            Options = $"-c {QueryCacheSchema.LookupSettings.EfSearch}={settings.EfSearch} -c {QueryCacheSchema.LookupSettings.TenantGraphEfSearch}={settings.EfSearch}",
+            Options = $"-c {QueryCacheSchema.LookupSettings.EfSearch}={settings.EfSearch}",
         }.ConnectionString;
         await QueryCacheMigrator.MigrateAsync(connectionString, settings.Dimensions, settings.Precision);
         return connectionString;

@@ -25,7 +25,7 @@ var answerTimeOption = new Option<bool>("--answer-time") { Description = "Measur
 var rlsOption = new Option<bool>("--rls") { Description = "Measure what row-level security costs a lookup instead: off and on, through a granted role, over a table of the first size" };
 var efConstructionOption = new Option<int?>("--ef-construction") { Description = "Build the HNSW index with this ef_construction instead of the migrations' (to compare build settings)" };
 var mOption = new Option<int?>("--m") { Description = "Build the HNSW index with this m instead of the migrations' (to compare build settings)" };
-var tenantGraphOption = new Option<bool>("--tenant-graph") { Description = $"Give the large tenant a graph of its own (BuildTenantGraphAsync) after loading; --ef-search then defaults to {QueryCacheSchema.LookupSettings.DefaultTenantGraphEfSearch}, that graph's" };
+var tenantGraphOption = new Option<bool>("--tenant-graph") { Description = "Give the large tenant a graph of its own (BuildTenantGraphAsync) after loading" };
 var connectionOption = new Option<string?>("--connection") { Description = "Server to use (default: QUERYCACHE_CONNECTION; eng/bench.sh sets it)" };
 var root = new RootCommand("QueryCache benchmark")
 {
@@ -55,12 +55,11 @@ root.SetAction(async (parse, ct) =>
     }
 
     var settings = new BenchSettings(server, parse.GetValue(dimensionsOption), parse.GetValue(queriesOption), parse.GetValue(precisionOption),
-        parse.GetValue(efSearchOption) ?? (parse.GetValue(tenantGraphOption)
-            ? QueryCacheSchema.LookupSettings.DefaultTenantGraphEfSearch : QueryCacheSchema.LookupSettings.DefaultEfSearch),
+        parse.GetValue(efSearchOption) ?? QueryCacheSchema.LookupSettings.DefaultEfSearch,
         parse.GetValue(hitRecordingOption), !parse.GetValue(skipVacuumOption), parse.GetValue(keepOption), parse.GetValue(efConstructionOption),
         parse.GetValue(mOption), parse.GetValue(tenantGraphOption));
     Console.WriteLine($"QueryCache benchmark: {Environment.ProcessorCount} cores, {settings.Dimensions} dimensions, {settings.Precision} precision, " +
-        $"ef_search {settings.EfSearch}{(settings.TenantGraph ? " (the large tenant's own graph and the shared one)" : "")}, {settings.Queries} lookups per size, command: eng/bench.sh {string.Join(' ', args)}");
+        $"ef_search {settings.EfSearch}{(settings.TenantGraph ? ", the large tenant's own graph" : "")}, {settings.Queries} lookups per size, command: eng/bench.sh {string.Join(' ', args)}");
     if (parse.GetValue(scaleOutOption))
     {
         if (parse.GetValue(standbyOption) is not { } standby)

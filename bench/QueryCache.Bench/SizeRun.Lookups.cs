@@ -116,7 +116,7 @@ internal sealed partial class SizeRun
         await using var connection = await DataSource.OpenConnectionAsync();
         foreach (var ef in SweptEfSearch)
         {
-            await connection.ExecuteAsync($"SET {QueryCacheSchema.LookupSettings.EfSearch} = {ef}; SET {QueryCacheSchema.LookupSettings.TenantGraphEfSearch} = {ef}");
+            await connection.ExecuteAsync($"SET {QueryCacheSchema.LookupSettings.EfSearch} = {ef}");
             var hit = new bool[queries.Count];
             for (var k = 0; k < queries.Count; k++)
             {

@@ -134,7 +134,7 @@ public static partial class QueryCacheSchema
     {
         /// <summary>
         /// <c>querycache.ef_search</c>: the candidate list of the HNSW walk (pgvector's <c>hnsw.ef_search</c>) for a tenant
-        /// above <see cref="ExactScanLimit"/>. Higher finds the true nearest entry more often, and costs time.
+        /// above <see cref="ExactScanLimit"/>, through the shared graph or the tenant's own. Higher finds the true nearest entry more often, and costs time.
         /// </summary>
         public const string EfSearch = "querycache.ef_search";
 
@@ -143,16 +143,6 @@ public static partial class QueryCacheSchema
         /// every entry compared, instead of through the HNSW index.
         /// </summary>
         public const string ExactScanLimit = "querycache.exact_scan_limit";
-
-        /// <summary>
-        /// <c>querycache.tenant_graph_ef_search</c>: the candidate list of the walk through a tenant's own graph
-        /// (<see cref="Functions.TenantGraphStatement"/>). Every entry of that graph is the tenant's, so a shorter list
-        /// finds what the shared graph's filtered walk needs <see cref="EfSearch"/> for.
-        /// </summary>
-        public const string TenantGraphEfSearch = "querycache.tenant_graph_ef_search";
-
-        /// <summary>The default of <see cref="TenantGraphEfSearch"/>.</summary>
-        public const int DefaultTenantGraphEfSearch = 64;
 
         /// <summary>The default of <see cref="EfSearch"/>.</summary>
         public const int DefaultEfSearch = 100;

@@ -71,7 +71,6 @@ internal static partial class FastLookupsSql
         .Replace("{m}", QueryCacheSchema.HnswM.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
         .Replace("{ef_construction}", QueryCacheSchema.HnswEfConstruction.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
         .Replace("{ef_search}", QueryCacheSchema.LookupSettings.DefaultEfSearch.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
-        .Replace("{tenant_graph_ef_search}", QueryCacheSchema.LookupSettings.DefaultTenantGraphEfSearch.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
         .Replace("{exact_scan_limit}", QueryCacheSchema.LookupSettings.DefaultExactScanLimit.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
 
     /// <summary>
