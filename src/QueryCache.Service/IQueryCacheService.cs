@@ -100,9 +100,10 @@ public interface IQueryCacheService
     /// <summary>
     /// Builds an HNSW graph of the tenant's entries alone (a partial index, <c>CREATE INDEX CONCURRENTLY</c>: lookups and
     /// stores go on; minutes for 100,000 entries), which the tenant's lookups then walk instead of filtering the shared
-    /// graph. Worth it for a tenant with a large share of the entries (a tenth or more): its lookups keep their decisions
-    /// at a far shorter walk. Costs the graph's size again for the tenant's entries and a second graph insert per indexed
-    /// entry. Returns false when the tenant already has one. See docs/performance.md.
+    /// graph. Worth it for a tenant with a large share of the entries (a tenth or more): its walk reads none of the other
+    /// tenants' rows (measured: about 0.85–0.9 of the time at the same decisions for a tenant of 45 %). Costs the graph's
+    /// size again for the tenant's entries and a second graph insert per indexed entry. Returns false when the tenant
+    /// already has one. See docs/performance.md.
     /// </summary>
     Task<bool> BuildTenantGraphAsync(string tenantId, CancellationToken cancellationToken = default);
 
