@@ -90,10 +90,15 @@ start_cluster() {
   log "started $data on 127.0.0.1:$port (log: $log_file)"
 }
 
+# A port recorded by another cluster of this checkout stays that cluster's while it is down: a test that crashes a
+# server restarts it on the same port, so its clients' connection strings stay valid (a suite starting a cluster in
+# parallel once took the port in between).
+reserved_port() { cat "$(dirname "$STATE")"/*/port "$(dirname "$STATE")"/*/standby.port 2>/dev/null | grep -qx "$1"; }
+
 free_port() {
   local port
   for port in $(seq 55432 55532); do
-    port_in_use "$port" || { echo "$port"; return; }
+    port_in_use "$port" || reserved_port "$port" || { echo "$port"; return; }
   done
   log "no free port in 55432-55532"; exit 1
 }
