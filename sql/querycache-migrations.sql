@@ -2103,12 +2103,18 @@ START TRANSACTION;
 DO $EF$
 BEGIN
     IF NOT EXISTS(SELECT 1 FROM askwealth.__query_cache_migrations WHERE "MigrationId" = '20261207115845_TenantGraphs') THEN
-    -- The tenant's own graph, if it has a valid one: a partial HNSW index of its indexed entries, named after a digest
-    -- of the tenant id (an id is any text; an index name is at most 63 bytes).
+    -- The name of the tenant's own graph: a digest of the tenant id (an id is any text; an index name is at most 63 bytes).
+    -- One expression, so PostgreSQL inlines it where it is called.
+    CREATE FUNCTION askwealth.query_cache_tenant_graph_name(p_tenant_id text)
+    RETURNS text LANGUAGE sql IMMUTABLE AS $fn$
+        SELECT 'ix_query_cache_graph_' || left(md5(p_tenant_id), 24)
+    $fn$;
+
+    -- The tenant's own graph, if it has a valid one: a partial HNSW index of its indexed entries.
     CREATE FUNCTION askwealth.query_cache_tenant_graph(p_tenant_id text)
     RETURNS regclass LANGUAGE sql STABLE AS $fn$
         SELECT i.indexrelid::regclass FROM pg_index i
-        WHERE i.indexrelid = to_regclass('askwealth.ix_query_cache_graph_' || left(md5(p_tenant_id), 24)) AND i.indisvalid
+        WHERE i.indexrelid = to_regclass('askwealth.' || askwealth.query_cache_tenant_graph_name(p_tenant_id)) AND i.indisvalid
     $fn$;
 
     -- The statement that builds (p_build) or drops the tenant's own graph, for a session outside a transaction: both run
@@ -2117,7 +2123,7 @@ BEGIN
     CREATE FUNCTION askwealth.query_cache_tenant_graph_statement(p_tenant_id text, p_build boolean)
     RETURNS text LANGUAGE plpgsql STABLE AS $fn$
     DECLARE
-        v_name text := 'ix_query_cache_graph_' || left(md5(p_tenant_id), 24);
+        v_name text := askwealth.query_cache_tenant_graph_name(p_tenant_id);
         v_statement text;
     BEGIN
         IF p_tenant_id IS NULL OR p_tenant_id = '' THEN
@@ -2194,7 +2200,7 @@ BEGIN
                 WHERE s.tenant_id = p_tenant_id AND s.embedding_model = p_embedding_model),
                -- query_cache_tenant_graph's test, inlined: a SQL function with a FROM is planned at every call.
                coalesce((SELECT i.indisvalid FROM pg_index i
-                         WHERE i.indexrelid = to_regclass('askwealth.ix_query_cache_graph_' || left(md5(p_tenant_id), 24))), false)
+                         WHERE i.indexrelid = to_regclass('askwealth.' || askwealth.query_cache_tenant_graph_name(p_tenant_id))), false)
         INTO v_threshold, v_enabled, v_guard, v_terms, v_entries, v_own_graph
         FROM askwealth.query_cache_effective_config(p_tenant_id) c;
         IF coalesce(v_enabled, false) AND coalesce(v_entries, 0) > 0 THEN

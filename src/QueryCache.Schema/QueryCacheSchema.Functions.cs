@@ -46,6 +46,9 @@ public static partial class QueryCacheSchema
         /// <summary>The k nearest live entries of a scope, skipping those withdrawn for the question, with the settings in force.</summary>
         public const string Candidates = "query_cache_candidates";
 
+        /// <summary><c>query_cache_tenant_graph_name(tenant)</c>: the index name of the tenant's own HNSW graph.</summary>
+        public const string TenantGraphName = "query_cache_tenant_graph_name";
+
         /// <summary><c>query_cache_tenant_graph(tenant)</c>: the tenant's own HNSW graph (a partial index), if it has a valid one.</summary>
         public const string TenantGraph = "query_cache_tenant_graph";
 

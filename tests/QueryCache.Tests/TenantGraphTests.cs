@@ -94,7 +94,7 @@ public sealed class TenantGraphTests(DatabaseFixture database) : DatabaseTest(da
             Enumerable.Range(0, 20).Select(i => new SeedEntry("big", null, Vectors.Random(rng), $"q{i}")));
         await using var connection = await OpenAsync();
         // What an interrupted CREATE INDEX CONCURRENTLY leaves behind: an invalid index under the graph's name.
-        var name = "ix_query_cache_graph_" + (await connection.ExecuteScalarAsync<string>("SELECT left(md5('big'), 24)"));
+        var name = await connection.ExecuteScalarAsync<string>("SELECT askwealth.query_cache_tenant_graph_name('big')");
         await connection.ExecuteAsync($"""
             CREATE INDEX {name} ON askwealth.query_cache_embeddings (id) WHERE tenant_id = 'big';
             UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'askwealth.{name}'::regclass;

@@ -16,7 +16,7 @@ internal static class GraphCommand
             async (cache, tenant, ct) => await cache.DropTenantGraphAsync(tenant, ct)
                 ? $"dropped: the lookups of tenant '{tenant}' walk the shared graph."
                 : $"tenant '{tenant}' had no graph of its own.");
-        return new Command("graph", "A tenant's own HNSW graph: its lookups keep their decisions at a shorter walk (see docs/performance.md).") { build, drop };
+        return new Command("graph", "A tenant's own HNSW graph: its lookups walk its entries alone, reading no other tenant's rows (see docs/performance.md).") { build, drop };
 
         Command Subcommand(string name, string description, Func<QueryCacheService, string, CancellationToken, Task<string>> act)
         {

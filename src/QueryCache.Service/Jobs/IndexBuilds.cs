@@ -21,8 +21,7 @@ internal sealed class IndexBuilds(CacheDataSource database, IOptions<QueryCacheJ
         Check.TenantId(tenantId);
         using var connection = database.Primary.CreateConnection();
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        if (await connection.ExecuteScalarAsync<bool>(new CommandDefinition(CacheStatements.HasTenantGraph, new { TenantId = tenantId },
-                cancellationToken: cancellationToken)).ConfigureAwait(false))
+        if (await HasTenantGraphAsync(connection, tenantId, cancellationToken).ConfigureAwait(false))
         {
             return false;
         }
@@ -41,8 +40,7 @@ internal sealed class IndexBuilds(CacheDataSource database, IOptions<QueryCacheJ
         Check.TenantId(tenantId);
         using var connection = database.Primary.CreateConnection();
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        var had = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(CacheStatements.HasTenantGraph, new { TenantId = tenantId },
-            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var had = await HasTenantGraphAsync(connection, tenantId, cancellationToken).ConfigureAwait(false);
         await ExecuteGraphStatementAsync(connection, tenantId, build: false, cancellationToken).ConfigureAwait(false);
         return had;
     }
@@ -67,6 +65,9 @@ internal sealed class IndexBuilds(CacheDataSource database, IOptions<QueryCacheJ
         }, cancellationToken).ConfigureAwait(false);
         Log.IndexRebuilt(logger, timeProvider.GetElapsedTime(started).TotalSeconds);
     }
+
+    private static Task<bool> HasTenantGraphAsync(NpgsqlConnection connection, string tenantId, CancellationToken ct) =>
+        connection.ExecuteScalarAsync<bool>(new CommandDefinition(CacheStatements.HasTenantGraph, new { TenantId = tenantId }, cancellationToken: ct));
 
     private static async Task ExecuteGraphStatementAsync(NpgsqlConnection connection, string tenantId, bool build, CancellationToken ct)
     {
