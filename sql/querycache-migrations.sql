@@ -2311,3 +2311,28 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM askwealth.__query_cache_migrations WHERE "MigrationId" = '20261207151049_GenericLookupPlans') THEN
+    CREATE OR REPLACE PROCEDURE askwealth.query_cache_declare_tenant(p_tenant_id text)
+    LANGUAGE plpgsql AS $fn$
+    BEGIN
+        PERFORM set_config('querycache.tenant_id', coalesce(p_tenant_id, ''), true),
+                set_config('querycache.all_tenants', CASE WHEN p_tenant_id IS NULL THEN 'on' ELSE 'off' END, true);
+    END $fn$;
+    ALTER FUNCTION askwealth.query_cache_candidates(vector, text, text, text, bytea, integer) SET plan_cache_mode = force_generic_plan;
+    ALTER FUNCTION askwealth.query_cache_pending_candidates(vector, text, text, text, bytea, integer) SET plan_cache_mode = force_generic_plan;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM askwealth.__query_cache_migrations WHERE "MigrationId" = '20261207151049_GenericLookupPlans') THEN
+    INSERT INTO askwealth.__query_cache_migrations ("MigrationId", "ProductVersion")
+    VALUES ('20261207151049_GenericLookupPlans', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+
