@@ -237,4 +237,18 @@ public sealed class SchemaTests(DatabaseFixture database) : DatabaseTest(databas
         Assert.Contains("q2", kept);
         Assert.DoesNotContain("q27", kept);
     }
+
+    [Fact]
+    public async Task Lookup_functions_keep_the_plans_of_their_statements()
+    {
+        // PostgreSQL re-plans a statement with parameters at every call unless a generic plan looks no dearer: the
+        // lookup's final read never looked so and was planned at every lookup (0.27 ms of 4.8 at 1536 dimensions) until
+        // the functions were told to keep their plans. A migration that redefines one of them must restate the setting.
+        await using var connection = await OpenAsync();
+        var settings = (await connection.QueryAsync<(string Name, string[]? Config)>(
+            "SELECT proname, proconfig FROM pg_proc WHERE pronamespace = 'askwealth'::regnamespace AND proname = ANY(@Names)",
+            new { Names = new[] { QueryCacheSchema.Functions.Candidates, QueryCacheSchema.Functions.PendingCandidates } })).ToList();
+        Assert.Equal(2, settings.Count);
+        Assert.All(settings, function => Assert.Contains("plan_cache_mode=force_generic_plan", function.Config ?? []));
+    }
 }
