@@ -26,11 +26,12 @@ var rlsOption = new Option<bool>("--rls") { Description = "Measure what row-leve
 var efConstructionOption = new Option<int?>("--ef-construction") { Description = "Build the HNSW index with this ef_construction instead of the migrations' (to compare build settings)" };
 var mOption = new Option<int?>("--m") { Description = "Build the HNSW index with this m instead of the migrations' (to compare build settings)" };
 var tenantGraphOption = new Option<bool>("--tenant-graph") { Description = "Give the large tenant a graph of its own (BuildTenantGraphAsync) after loading" };
+var tenantGraphPrefixOption = new Option<int?>("--tenant-graph-prefix") { Description = "With --tenant-graph: build it on the embeddings' first N dimensions (a prefix graph)" };
 var connectionOption = new Option<string?>("--connection") { Description = "Server to use (default: QUERYCACHE_CONNECTION; eng/bench.sh sets it)" };
 var root = new RootCommand("QueryCache benchmark")
 {
     sizesOption, largeOption, dimensionsOption, queriesOption, precisionOption, efSearchOption, hitRecordingOption, skipVacuumOption,
-    keepOption, scaleOutOption, standbyOption, clientsOption, embeddingOption, answerTimeOption, rlsOption, efConstructionOption, mOption, tenantGraphOption, connectionOption,
+    keepOption, scaleOutOption, standbyOption, clientsOption, embeddingOption, answerTimeOption, rlsOption, efConstructionOption, mOption, tenantGraphOption, tenantGraphPrefixOption, connectionOption,
 };
 root.SetAction(async (parse, ct) =>
 {
@@ -57,9 +58,10 @@ root.SetAction(async (parse, ct) =>
     var settings = new BenchSettings(server, parse.GetValue(dimensionsOption), parse.GetValue(queriesOption), parse.GetValue(precisionOption),
         parse.GetValue(efSearchOption) ?? QueryCacheSchema.LookupSettings.DefaultEfSearch,
         parse.GetValue(hitRecordingOption), !parse.GetValue(skipVacuumOption), parse.GetValue(keepOption), parse.GetValue(efConstructionOption),
-        parse.GetValue(mOption), parse.GetValue(tenantGraphOption));
+        parse.GetValue(mOption), parse.GetValue(tenantGraphOption) || parse.GetValue(tenantGraphPrefixOption) is not null,
+        parse.GetValue(tenantGraphPrefixOption));
     Console.WriteLine($"QueryCache benchmark: {Environment.ProcessorCount} cores, {settings.Dimensions} dimensions, {settings.Precision} precision, " +
-        $"ef_search {settings.EfSearch}{(settings.TenantGraph ? ", the large tenant's own graph" : "")}, {settings.Queries} lookups per size, command: eng/bench.sh {string.Join(' ', args)}");
+        $"ef_search {settings.EfSearch}{(settings.TenantGraph ? ", the large tenant's own graph" : "")}{(settings.TenantGraphPrefix is { } prefix ? $" of {prefix} dimensions" : "")}, {settings.Queries} lookups per size, command: eng/bench.sh {string.Join(' ', args)}");
     if (parse.GetValue(scaleOutOption))
     {
         if (parse.GetValue(standbyOption) is not { } standby)

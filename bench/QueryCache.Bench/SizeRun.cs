@@ -9,7 +9,8 @@ using QueryCache.Tests.Infrastructure;
 namespace QueryCache.Bench;
 
 internal sealed record BenchSettings(string Server, int Dimensions, int Queries, EmbeddingPrecision Precision, int EfSearch,
-    HitRecordingMode HitRecording, bool Vacuum, bool Keep, int? EfConstruction = null, int? M = null, bool TenantGraph = false);
+    HitRecordingMode HitRecording, bool Vacuum, bool Keep, int? EfConstruction = null, int? M = null, bool TenantGraph = false,
+    int? TenantGraphPrefix = null);
 
 /// <summary>A done-when target and what this run measured for it.</summary>
 internal sealed record Check(string Target, bool Met, string Measured);
@@ -102,7 +103,8 @@ internal sealed partial class SizeRun
     {
         var tenant = _data.Tenants[Data.LargeTenant];
         var build = Stopwatch.StartNew();
-        await cache.BuildTenantGraphAsync(tenant);
+        await cache.BuildTenantGraphAsync(tenant, _settings.TenantGraphPrefix);
+        _figures["tenant_graph_dimensions"] = _settings.TenantGraphPrefix ?? _settings.Dimensions;
         _figures["tenant_graph_build_s"] = Math.Round(build.Elapsed.TotalSeconds, 1);
         await using var connection = await DataSource.OpenConnectionAsync();
         _figures["storage_tenant_graph_bytes_per_tenant_entry"] = await connection.ExecuteScalarAsync<long>(

@@ -21,7 +21,7 @@ public static partial class QueryCacheSchema
     public const string InvalidationChannel = "querycache_invalidations";
 
     /// <summary>The newest migration; the health check reports a database that has not reached it.</summary>
-    public static string LatestMigration { get; } = "20261207151049_GenericLookupPlans";
+    public static string LatestMigration { get; } = "20261207160236_PrefixGraphs";
 
     /// <summary>Schema of Quartz.NET's ADO.NET job store tables, for clustered scheduling on the same database.</summary>
     public const string QuartzSchema = "querycache_quartz";

@@ -151,8 +151,8 @@ public sealed class QueryCacheService : IQueryCacheService
         _administration.ApproveSharingAsync(tenantId, entryId, cancellationToken);
 
     /// <inheritdoc />
-    public Task<bool> BuildTenantGraphAsync(string tenantId, CancellationToken cancellationToken = default) =>
-        _indexBuilds.BuildTenantGraphAsync(tenantId, cancellationToken);
+    public Task<bool> BuildTenantGraphAsync(string tenantId, int? prefixDimensions = null, CancellationToken cancellationToken = default) =>
+        _indexBuilds.BuildTenantGraphAsync(tenantId, prefixDimensions, cancellationToken);
 
     /// <inheritdoc />
     public Task<bool> DropTenantGraphAsync(string tenantId, CancellationToken cancellationToken = default) =>

@@ -15,8 +15,10 @@ public sealed class TenantGraphTests(DatabaseFixture database) : DatabaseTest(da
         SELECT coalesce((SELECT s.idx_scan FROM pg_stat_user_indexes s WHERE s.indexrelid = askwealth.query_cache_tenant_graph('big')), -1)
         """;
 
-    [Fact]
-    public async Task A_tenant_with_its_own_graph_walks_it_and_sees_only_its_live_entries_of_the_model_shared_or_its_users()
+    [Theory]
+    [InlineData(null)]
+    [InlineData(DatabaseFixture.Dimensions / 4)]
+    public async Task A_tenant_with_its_own_graph_walks_it_and_sees_only_its_live_entries_of_the_model_shared_or_its_users(int? prefixDimensions)
     {
         var rng = new Random(17);
         var target = Vectors.Random(rng);
@@ -36,8 +38,11 @@ public sealed class TenantGraphTests(DatabaseFixture database) : DatabaseTest(da
         await using var connection = await dataSource.OpenConnectionAsync();
         await connection.ExecuteAsync("UPDATE askwealth.query_cache_embeddings SET expires_at = now() - interval '1 minute' WHERE query_text = 'expired'");
 
-        Assert.True(await cache.BuildTenantGraphAsync("big"));
-        Assert.False(await cache.BuildTenantGraphAsync("big"));
+        Assert.True(await cache.BuildTenantGraphAsync("big", prefixDimensions));
+        Assert.False(await cache.BuildTenantGraphAsync("big", prefixDimensions));
+        Assert.Equal(prefixDimensions ?? DatabaseFixture.Dimensions, await connection.ExecuteScalarAsync<int>("""
+            SELECT a.atttypmod FROM pg_attribute a WHERE a.attrelid = askwealth.query_cache_tenant_graph('big') AND a.attnum = 1
+            """));
         // Every tenant through the HNSW path, as a large one would go.
         await connection.ExecuteAsync("SET querycache.exact_scan_limit = 0; SELECT pg_stat_force_next_flush()");
         var scansBefore = await connection.ExecuteScalarAsync<long>(GraphScans);
@@ -51,6 +56,10 @@ public sealed class TenantGraphTests(DatabaseFixture database) : DatabaseTest(da
         await connection.ExecuteAsync("SELECT pg_stat_force_next_flush()");
         await connection.ExecuteAsync("SELECT pg_stat_clear_snapshot()");
         Assert.True(await connection.ExecuteScalarAsync<long>(GraphScans) >= scansBefore + 2, "the tenant's lookups did not walk its own graph");
+        // A prefix graph's nearest are re-ranked on every dimension: the similarity is the exact one.
+        Assert.Equal(Vectors.Cosine(Vectors.RoundToHalf(question), Vectors.RoundToHalf(target)), await connection.ExecuteScalarAsync<double>(
+            "SELECT similarity FROM askwealth.query_cache_candidates(@Embedding, 'big', 'u1', @Model, NULL, 1)",
+            new { Embedding = new Vector(question), Model = DatabaseFixture.EmbeddingModel }), 5);
 
         // An entry reported wrong for this question is left out of the walk, for this question only.
         const string Nearest = "SELECT query_text FROM askwealth.query_cache_candidates(@Embedding, 'big', 'u1', @Model, sha256('the question'), 3)";
@@ -88,6 +97,11 @@ public sealed class TenantGraphTests(DatabaseFixture database) : DatabaseTest(da
         await Assert.ThrowsAsync<ArgumentException>(() => cache.BuildTenantGraphAsync(" "));
         var unknown = await Assert.ThrowsAsync<PostgresException>(() => cache.BuildTenantGraphAsync("nobody"));
         Assert.Contains("has no entries and no settings", unknown.MessageText);
+        foreach (var prefix in new[] { 0, DatabaseFixture.Dimensions })
+        {
+            var outOfRange = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => cache.BuildTenantGraphAsync("nobody", prefix));
+            Assert.Contains($"pass 1 to {DatabaseFixture.Dimensions - 1}", outOfRange.Message);
+        }
 
         var rng = new Random(3);
         await TestData.InsertEntriesAsync(Database.ConnectionString,
@@ -100,6 +114,9 @@ public sealed class TenantGraphTests(DatabaseFixture database) : DatabaseTest(da
             UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'askwealth.{name}'::regclass;
             """);
         Assert.Equal(-1, await connection.ExecuteScalarAsync<long>(GraphScans));
+        var sqlOutOfRange = await Assert.ThrowsAsync<PostgresException>(() => connection.ExecuteScalarAsync<string>(
+            "SELECT askwealth.query_cache_tenant_graph_statement('big', true, @Prefix)", new { Prefix = DatabaseFixture.Dimensions }));
+        Assert.Contains("a graph of the first", sqlOutOfRange.MessageText);
         Assert.True(await cache.BuildTenantGraphAsync("big"));
         Assert.Equal("hnsw", await connection.ExecuteScalarAsync<string>("""
             SELECT a.amname FROM pg_class c JOIN pg_am a ON a.oid = c.relam WHERE c.oid = askwealth.query_cache_tenant_graph('big')

@@ -9,27 +9,53 @@ namespace QueryCache.Migrations.Migrations;
 /// </summary>
 internal static class TenantGraphsSql
 {
-    public static string Up(EmbeddingColumn column) => FastLookupsSql.Fill(Functions + "\n\n" + Candidates
+    public static string Up(EmbeddingColumn column) => FastLookupsSql.Fill(Functions, column) + "\n\n" + CandidatesFunction(column);
+
+    /// <summary>This migration's lookup, which <see cref="PrefixGraphsSql"/> replaced and restores going down.</summary>
+    internal static string CandidatesFunction(EmbeddingColumn column) => FastLookupsSql.Fill(Candidates
         .Replace("{own_graph_walk}", Walk("$1", "$2", "$3", "$4", "$5", "$6"), StringComparison.Ordinal)
-        .Replace("{shared_graph_walk}", Walk("v_query", "p_tenant_id", "p_embedding_model", "p_user_id", "v_withdrawn", "p_k"), StringComparison.Ordinal),
+        .Replace("{shared_graph_walk}", SharedGraphWalk, StringComparison.Ordinal),
         column);
+
+    /// <summary>The shared graph's walk, with the function's variables: its plan is kept.</summary>
+    internal static string SharedGraphWalk => Walk("v_query", "p_tenant_id", "p_embedding_model", "p_user_id", "v_withdrawn", "p_k");
 
     /// <summary>
     /// The walk's one text, with its values as the function's variables (a kept plan) or as parameters (EXECUTE). Its rows
-    /// are ordered where they are merged, so the arrays need no order of their own.
+    /// are ordered where they are merged, so the arrays need no order of their own. With <paramref name="prefix"/> (the
+    /// SQL of the graph's dimension count and of the column's vector type), the walk is ordered by the embeddings' first
+    /// dimensions, as a prefix graph is built, and its first <see cref="PrefixCandidates"/> are re-ranked on all of them.
     /// </summary>
-    private static string Walk(string query, string tenant, string model, string user, string withdrawn, string k) => $"""
+    internal static string Walk(string query, string tenant, string model, string user, string withdrawn, string k,
+        (string Dimensions, string VectorType)? prefix = null) => prefix is not { } p ? $"""
                             SELECT array_agg(n.id), array_agg(n.distance)
                             FROM (SELECT e.id, e.embedding <=> {query} AS distance
                                   FROM askwealth.query_cache_embeddings e
-                                  WHERE e.tenant_id = {tenant}
+                                  {Filter(tenant, model, user, withdrawn)}
+                                  ORDER BY e.embedding <=> {query}
+                                  LIMIT {k}) n
+        """ : $"""
+                            SELECT array_agg(n.id), array_agg(n.distance)
+                            FROM (SELECT c.id, c.embedding <=> {query} AS distance
+                                  FROM (SELECT e.id, e.embedding
+                                        FROM askwealth.query_cache_embeddings e
+                                        {Filter(tenant, model, user, withdrawn).Replace("\n", "\n      ", StringComparison.Ordinal)}
+                                        ORDER BY subvector(e.embedding, 1, {p.Dimensions})::{p.VectorType}({p.Dimensions}) <=> subvector({query}, 1, {p.Dimensions})::{p.VectorType}({p.Dimensions})
+                                        LIMIT greatest({k}, {PrefixCandidates})) c
+                                  ORDER BY c.embedding <=> {query}
+                                  LIMIT {k}) n
+        """;
+
+    /// <summary>How many of a prefix graph's nearest entries are re-ranked on every dimension.</summary>
+    internal const int PrefixCandidates = 40;
+
+    private static string Filter(string tenant, string model, string user, string withdrawn) => $"""
+        WHERE e.tenant_id = {tenant}
                                     AND e.embedding_model = {model}
                                     AND e.indexed
                                     AND (e.user_id IS NULL OR e.user_id = {user})
                                     AND (e.expires_at IS NULL OR e.expires_at > now())
                                     AND e.id <> ALL ({withdrawn})
-                                  ORDER BY e.embedding <=> {query}
-                                  LIMIT {k}) n
         """;
 
     public static string Down(EmbeddingColumn column) => $"""
@@ -49,7 +75,9 @@ internal static class TenantGraphsSql
         DROP FUNCTION askwealth.query_cache_tenant_graph_name(text);
         """;
 
-    private const string Functions = """
+    private const string Functions = GraphFunctions + "\n\n" + StatementFunction;
+
+    private const string GraphFunctions = """
         -- The name of the tenant's own graph: a digest of the tenant id (an id is any text; an index name is at most 63 bytes).
         -- One expression, so PostgreSQL inlines it where it is called.
         CREATE FUNCTION askwealth.query_cache_tenant_graph_name(p_tenant_id text)
@@ -63,7 +91,10 @@ internal static class TenantGraphsSql
             SELECT i.indexrelid::regclass FROM pg_index i
             WHERE i.indexrelid = to_regclass('askwealth.' || askwealth.query_cache_tenant_graph_name(p_tenant_id)) AND i.indisvalid
         $fn$;
+        """;
 
+    /// <summary>This migration's statement builder, which <see cref="PrefixGraphsSql"/> replaced and restores going down.</summary>
+    internal const string StatementFunction = """
         -- The statement that builds (p_build) or drops the tenant's own graph, for a session outside a transaction: both run
         -- CONCURRENTLY, so lookups and stores go on. The graph is built with the shared graph's operator class and settings.
         -- The tenant id is in the index's predicate, which takes no parameters: it is quoted as a literal (%L).

@@ -298,7 +298,7 @@ internal static partial class CacheStatements
     public const string HasTenantGraph = $"SELECT {Schema}.{F.TenantGraph}(@TenantId) IS NOT NULL";
 
     /// <summary>The statement that builds (@Build) or drops the tenant's own graph.</summary>
-    public const string TenantGraphStatement = $"SELECT {Schema}.{F.TenantGraphStatement}(@TenantId, @Build)";
+    public const string TenantGraphStatement = $"SELECT {Schema}.{F.TenantGraphStatement}(@TenantId, @Build, @PrefixDimensions)";
 
     public const string SetMaintenanceMemory = "SELECT set_config('maintenance_work_mem', @Memory, false)";
 

@@ -11,14 +11,22 @@ namespace QueryCache.Jobs;
 /// <see cref="QueryCacheJobOptions.IndexBuildMemory"/>: a tenant's own graph, built or dropped on request, and the
 /// cleanup's rebuild of every graph.
 /// </summary>
-internal sealed class IndexBuilds(CacheDataSource database, IOptions<QueryCacheJobOptions> options, TimeProvider timeProvider,
-    ILogger<IndexBuilds> logger)
+internal sealed class IndexBuilds(CacheDataSource database, IOptions<QueryCacheJobOptions> options, IOptions<QueryCacheOptions> cacheOptions,
+    TimeProvider timeProvider, ILogger<IndexBuilds> logger)
 {
     private readonly QueryCacheJobOptions _options = options.Value;
+    private readonly int _dimensions = cacheOptions.Value.Dimensions;
 
-    public async Task<bool> BuildTenantGraphAsync(string tenantId, CancellationToken cancellationToken)
+    public async Task<bool> BuildTenantGraphAsync(string tenantId, int? prefixDimensions, CancellationToken cancellationToken)
     {
         Check.TenantId(tenantId);
+        if (prefixDimensions is { } prefix && (prefix < 1 || prefix >= _dimensions))
+        {
+            throw new ArgumentOutOfRangeException(nameof(prefixDimensions), prefix,
+                $"A prefix graph is built on fewer dimensions than the embeddings' {_dimensions}: pass 1 to {_dimensions - 1} "
+                + "(256 or 512 for a model trained to be truncated, such as text-embedding-3), or null for a graph of all of them.");
+        }
+
         using var connection = database.Primary.CreateConnection();
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         if (await HasTenantGraphAsync(connection, tenantId, cancellationToken).ConfigureAwait(false))
@@ -27,9 +35,9 @@ internal sealed class IndexBuilds(CacheDataSource database, IOptions<QueryCacheJ
         }
 
         // An interrupted build leaves an invalid index of the same name behind.
-        await ExecuteGraphStatementAsync(connection, tenantId, build: false, cancellationToken).ConfigureAwait(false);
+        await ExecuteGraphStatementAsync(connection, tenantId, build: false, prefixDimensions: null, cancellationToken).ConfigureAwait(false);
         var started = timeProvider.GetTimestamp();
-        await WithBuildMemoryAsync(connection, ct => ExecuteGraphStatementAsync(connection, tenantId, build: true, ct), cancellationToken)
+        await WithBuildMemoryAsync(connection, ct => ExecuteGraphStatementAsync(connection, tenantId, build: true, prefixDimensions, ct), cancellationToken)
             .ConfigureAwait(false);
         Log.TenantGraphBuilt(logger, tenantId, timeProvider.GetElapsedTime(started).TotalSeconds);
         return true;
@@ -41,7 +49,7 @@ internal sealed class IndexBuilds(CacheDataSource database, IOptions<QueryCacheJ
         using var connection = database.Primary.CreateConnection();
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         var had = await HasTenantGraphAsync(connection, tenantId, cancellationToken).ConfigureAwait(false);
-        await ExecuteGraphStatementAsync(connection, tenantId, build: false, cancellationToken).ConfigureAwait(false);
+        await ExecuteGraphStatementAsync(connection, tenantId, build: false, prefixDimensions: null, cancellationToken).ConfigureAwait(false);
         return had;
     }
 
@@ -69,10 +77,11 @@ internal sealed class IndexBuilds(CacheDataSource database, IOptions<QueryCacheJ
     private static Task<bool> HasTenantGraphAsync(NpgsqlConnection connection, string tenantId, CancellationToken ct) =>
         connection.ExecuteScalarAsync<bool>(new CommandDefinition(CacheStatements.HasTenantGraph, new { TenantId = tenantId }, cancellationToken: ct));
 
-    private static async Task ExecuteGraphStatementAsync(NpgsqlConnection connection, string tenantId, bool build, CancellationToken ct)
+    private static async Task ExecuteGraphStatementAsync(NpgsqlConnection connection, string tenantId, bool build, int? prefixDimensions,
+        CancellationToken ct)
     {
         var statement = await connection.ExecuteScalarAsync<string>(new CommandDefinition(CacheStatements.TenantGraphStatement,
-            new { TenantId = tenantId, Build = build }, cancellationToken: ct)).ConfigureAwait(false);
+            new { TenantId = tenantId, Build = build, PrefixDimensions = prefixDimensions }, cancellationToken: ct)).ConfigureAwait(false);
         await connection.ExecuteAsync(new CommandDefinition(statement!, commandTimeout: 0, cancellationToken: ct)).ConfigureAwait(false);
     }
 
