@@ -112,8 +112,8 @@ public interface IQueryCacheService
     /// model trained to be truncated (OpenAI's text-embedding-3, nomic-embed, other Matryoshka models), whose leading
     /// dimensions rank nearly as well as all of them: each step of the walk reads a smaller element, so the walk costs
     /// less at the same ef_search (measured: 256 of 1536 dimensions, about half the whole graph's time and no hard-band
-    /// decision lost). Not for a model whose dimensions are all alike in weight (all-MiniLM-L6-v2): check the agreement
-    /// on your data first. 1 to the embeddings' dimensions − 1.
+    /// decision lost). For a model not trained for it (all-MiniLM-L6-v2), measure the agreement on your data first.
+    /// 1 to the embeddings' dimensions − 1.
     /// </param>
     /// <param name="cancellationToken">Cancels the call.</param>
     Task<bool> BuildTenantGraphAsync(string tenantId, int? prefixDimensions = null, CancellationToken cancellationToken = default);

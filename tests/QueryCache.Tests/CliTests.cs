@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.AI;
 using System.Text.Json;
 using Dapper;
@@ -224,6 +225,13 @@ public sealed class CliTests(DatabaseFixture database) : DatabaseTest(database)
         Assert.Contains("has no entries and no settings", unknown.Error);
         Assert.Contains("walk the shared graph", (await CliAsync("graph", "drop", "acme")).Output);
         Assert.Contains("had no graph of its own", (await CliAsync("graph", "drop", "acme")).Output);
+        var tooLong = await CliAsync("graph", "build", "acme", "--prefix-dimensions", DatabaseFixture.Dimensions.ToString(CultureInfo.InvariantCulture));
+        Assert.Equal(CliApp.Usage, tooLong.ExitCode);
+        Assert.Contains($"pass 1 to {DatabaseFixture.Dimensions - 1}", tooLong.Error);
+        Assert.Contains("walk its own graph", (await CliAsync("graph", "build", "acme", "--prefix-dimensions", "16")).Output);
+        Assert.Equal(16, await TestData.ScalarAsync(Database.ConnectionString,
+            "SELECT a.atttypmod FROM pg_attribute a WHERE a.attrelid = askwealth.query_cache_tenant_graph('acme') AND a.attnum = 1"));
+        Assert.Contains("walk the shared graph", (await CliAsync("graph", "drop", "acme")).Output);
 
         var cleanup = await CliAsync("cleanup");
         Assert.Equal(0, cleanup.ExitCode);
