@@ -24,16 +24,17 @@ internal static class Measure
 
     /// <summary>
     /// <paramref name="operations"/> operations over <paramref name="workers"/> workers, each of which first gets its own
-    /// operation from <paramref name="createWorker"/> (its connection, its prepared statement): latencies and throughput.
+    /// operation from <paramref name="createWorker"/> (its connection, its prepared statement) and runs the first
+    /// <paramref name="warmUp"/> untimed: latencies and throughput.
     /// </summary>
     public static async Task<(List<double> Latencies, double PerSecond)> ConcurrentAsync(
-        int workers, int operations, Func<Task<(Func<int, Task> Run, IAsyncDisposable Resources)>> createWorker)
+        int workers, int operations, Func<Task<(Func<int, Task> Run, IAsyncDisposable Resources)>> createWorker, int warmUp = 0)
     {
         var latencies = new ConcurrentBag<double>();
         var started = new List<(Func<int, Task> Run, IAsyncDisposable Resources)>();
         for (var i = 0; i < workers; i++)
         {
-            started.Add(await createWorker());
+            started.Add(await WarmedAsync(createWorker, warmUp));
         }
 
         var next = -1;
@@ -53,6 +54,19 @@ internal static class Measure
         }
 
         return ([.. latencies], perSecond);
+    }
+
+    /// <summary>A worker from <paramref name="createWorker"/> that has run operations 0 to <paramref name="operations"/> − 1, untimed.</summary>
+    public static async Task<(Func<int, Task> Run, IAsyncDisposable Resources)> WarmedAsync(
+        Func<Task<(Func<int, Task> Run, IAsyncDisposable Resources)>> createWorker, int operations)
+    {
+        var worker = await createWorker();
+        for (var k = 0; k < operations; k++)
+        {
+            await worker.Run(k);
+        }
+
+        return worker;
     }
 }
 

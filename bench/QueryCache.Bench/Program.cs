@@ -27,11 +27,12 @@ var efConstructionOption = new Option<int?>("--ef-construction") { Description =
 var mOption = new Option<int?>("--m") { Description = "Build the HNSW index with this m instead of the migrations' (to compare build settings)" };
 var tenantGraphOption = new Option<bool>("--tenant-graph") { Description = "Give the large tenant a graph of its own (BuildTenantGraphAsync) after loading" };
 var tenantGraphPrefixOption = new Option<int?>("--tenant-graph-prefix") { Description = "With --tenant-graph: build it on the embeddings' first N dimensions (a prefix graph)" };
+var prefixRecallOption = new Option<int[]>("--prefix-recall") { Description = "Measure instead whether a prefix graph of N dimensions finds what all of them find, with the local model on ../shared/eval-external (no database)", AllowMultipleArgumentsPerToken = true };
 var connectionOption = new Option<string?>("--connection") { Description = "Server to use (default: QUERYCACHE_CONNECTION; eng/bench.sh sets it)" };
 var root = new RootCommand("QueryCache benchmark")
 {
     sizesOption, largeOption, dimensionsOption, queriesOption, precisionOption, efSearchOption, hitRecordingOption, skipVacuumOption,
-    keepOption, scaleOutOption, standbyOption, clientsOption, embeddingOption, answerTimeOption, rlsOption, efConstructionOption, mOption, tenantGraphOption, tenantGraphPrefixOption, connectionOption,
+    keepOption, scaleOutOption, standbyOption, clientsOption, embeddingOption, answerTimeOption, rlsOption, efConstructionOption, mOption, tenantGraphOption, tenantGraphPrefixOption, prefixRecallOption, connectionOption,
 };
 root.SetAction(async (parse, ct) =>
 {
@@ -39,6 +40,14 @@ root.SetAction(async (parse, ct) =>
     {
         Console.WriteLine($"QueryCache benchmark: {LocalEmbeddingGenerator.ModelName} in process, {Environment.ProcessorCount} cores, command: eng/bench.sh {string.Join(' ', args)}");
         await PrintAndSaveAsync("embedding", await EmbeddingRun.RunAsync(Path.Combine("eval", "askwealth-pairs.csv"), ct), ct);
+        return 0;
+    }
+
+    if (parse.GetValue(prefixRecallOption) is { Length: > 0 } prefixes)
+    {
+        var external = Path.Combine("..", "shared", "eval-external");
+        Console.WriteLine($"QueryCache benchmark: prefix graphs of {string.Join(", ", prefixes)} dimensions, {LocalEmbeddingGenerator.ModelName}, the pairs of {external}, command: eng/bench.sh {string.Join(' ', args)}");
+        await PrintAndSaveAsync("prefix-recall", await PrefixRecallRun.RunAsync(Directory.GetFiles(external, "*.csv").Order().ToList(), prefixes, ct), ct);
         return 0;
     }
 
