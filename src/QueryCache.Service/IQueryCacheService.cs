@@ -112,7 +112,7 @@ public interface IQueryCacheService
     /// model trained to be truncated (OpenAI's text-embedding-3, nomic-embed, other Matryoshka models), whose leading
     /// dimensions rank nearly as well as all of them: each step of the walk reads a smaller element, so the walk costs
     /// less at the same ef_search (measured: 256 of 1536 dimensions, about half the whole graph's time and no hard-band
-    /// decision lost). For a model not trained for it (all-MiniLM-L6-v2), measure the agreement on your data first.
+    /// decision lost). For a model not trained for it (all-MiniLM-L6-v2), compare with the whole graph on your data first.
     /// 1 to the embeddings' dimensions − 1.
     /// </param>
     /// <param name="cancellationToken">Cancels the call.</param>
