@@ -9,7 +9,6 @@ namespace QueryCache.Bench;
 internal static class PrefixRecallRun
 {
     private const int RerankedCandidates = 40;
-    private const int BatchSize = 32;
 
     public static async Task<Dictionary<string, object>> RunAsync(IReadOnlyList<string> pairsFiles, int[] prefixes, CancellationToken cancellationToken)
     {
@@ -21,15 +20,8 @@ internal static class PrefixRecallRun
             using var reader = File.OpenText(file);
             var pairs = CacheEvaluation.ReadPairs(reader).ToList();
             var questions = pairs.SelectMany(p => new[] { p.QuestionA, p.QuestionB }).Distinct().ToArray();
-            var vectors = new float[questions.Length][];
-            for (var i = 0; i < questions.Length; i += BatchSize)
-            {
-                var batch = await generator.GenerateAsync(questions.Skip(i).Take(BatchSize), cancellationToken: cancellationToken);
-                for (var j = 0; j < batch.Count; j++)
-                {
-                    vectors[i + j] = batch[j].Vector.ToArray();
-                }
-            }
+            // The generator batches the questions itself.
+            var vectors = (await generator.GenerateAsync(questions, cancellationToken: cancellationToken)).Select(e => e.Vector.ToArray()).ToArray();
 
             var index = questions.Select((q, i) => (q, i)).ToDictionary(x => x.q, x => x.i);
             var asked = pairs.Select(p => index[p.QuestionA]).Distinct().ToArray();

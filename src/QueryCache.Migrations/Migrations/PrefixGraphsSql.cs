@@ -18,8 +18,9 @@ internal static class PrefixGraphsSql
 
         {Candidates}
         """, column)
-        .Replace("{own_graph_walk}", TenantGraphsSql.Walk("$1", "$2", "$3", "$4", "$5", "$6"), StringComparison.Ordinal)
-        .Replace("{prefix_graph_walk}", TenantGraphsSql.Walk("$1", "$2", "$3", "$4", "$5", "$6", ("%1$s", column.VectorType)), StringComparison.Ordinal)
+        .Replace("{own_graph_walk}", TenantGraphsSql.OwnGraphWalk(), StringComparison.Ordinal)
+        // format() puts the graph's dimension count in at each call.
+        .Replace("{prefix_graph_walk}", TenantGraphsSql.OwnGraphWalk(("%1$s", column.VectorType)), StringComparison.Ordinal)
         .Replace("{shared_graph_walk}", TenantGraphsSql.SharedGraphWalk, StringComparison.Ordinal);
 
     public static string Down(EmbeddingColumn column) => $"""

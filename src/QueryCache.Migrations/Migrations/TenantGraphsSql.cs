@@ -13,9 +13,12 @@ internal static class TenantGraphsSql
 
     /// <summary>This migration's lookup, which <see cref="PrefixGraphsSql"/> replaced and restores going down.</summary>
     internal static string CandidatesFunction(EmbeddingColumn column) => FastLookupsSql.Fill(Candidates
-        .Replace("{own_graph_walk}", Walk("$1", "$2", "$3", "$4", "$5", "$6"), StringComparison.Ordinal)
+        .Replace("{own_graph_walk}", OwnGraphWalk(), StringComparison.Ordinal)
         .Replace("{shared_graph_walk}", SharedGraphWalk, StringComparison.Ordinal),
         column);
+
+    /// <summary>A tenant's own graph's walk, with parameters: it is planned per call (EXECUTE … USING).</summary>
+    internal static string OwnGraphWalk((string Dimensions, string VectorType)? prefix = null) => Walk("$1", "$2", "$3", "$4", "$5", "$6", prefix);
 
     /// <summary>The shared graph's walk, with the function's variables: its plan is kept.</summary>
     internal static string SharedGraphWalk => Walk("v_query", "p_tenant_id", "p_embedding_model", "p_user_id", "v_withdrawn", "p_k");
@@ -26,7 +29,7 @@ internal static class TenantGraphsSql
     /// SQL of the graph's dimension count and of the column's vector type), the walk is ordered by the embeddings' first
     /// dimensions, as a prefix graph is built, and its first <see cref="PrefixCandidates"/> are re-ranked on all of them.
     /// </summary>
-    internal static string Walk(string query, string tenant, string model, string user, string withdrawn, string k,
+    private static string Walk(string query, string tenant, string model, string user, string withdrawn, string k,
         (string Dimensions, string VectorType)? prefix = null) => prefix is not { } p ? $"""
                             SELECT array_agg(n.id), array_agg(n.distance)
                             FROM (SELECT e.id, e.embedding <=> {query} AS distance
